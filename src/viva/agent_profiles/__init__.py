@@ -1,0 +1,1 @@
+"""Agent profiles: the interviewer's persona, rubric, behaviour and scoring."""

@@ -1,0 +1,142 @@
+"""Agent profile rules: create, change, fork, delete (refused while an active stage uses it)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from viva.agent_profiles.repository import AgentProfileRepository
+from viva.agent_profiles.schemas import (
+    AgentProfileCreate,
+    AgentProfileRead,
+    AgentProfileUpdate,
+)
+from viva.errors import Conflict, NotFound
+from viva.kit.pagination import Page, PageRequest
+from viva.models import AgentProfile
+
+# Model attribute ↔ API field, for the fields whose names differ.
+_FIELD_TO_COLUMN = {
+    "name": "name",
+    "persona": "persona",
+    "useCase": "use_case",
+    "evaluationDimensions": "evaluation_dimensions",
+    "interaction": "interaction",
+    "scoring": "scoring",
+    "context": "context",
+    "output": "output",
+    "additionalInstructions": "additional_instructions",
+    "isPublic": "is_public",
+}
+_NESTED = ("interaction", "scoring", "context", "output")
+
+
+def to_read(profile: AgentProfile) -> AgentProfileRead:
+    return AgentProfileRead.model_validate(
+        {
+            **{field: getattr(profile, column) for field, column in _FIELD_TO_COLUMN.items()},
+            "id": profile.id,
+            "forkedFromId": profile.forked_from_id,
+            "created_at": profile.created_at,
+            "updated_at": profile.updated_at,
+        }
+    )
+
+
+def _as_create(profile: AgentProfile) -> dict[str, Any]:
+    return {field: getattr(profile, column) for field, column in _FIELD_TO_COLUMN.items()}
+
+
+def _apply(profile: AgentProfile, data: AgentProfileCreate) -> None:
+    dumped = data.model_dump(mode="json")
+    for field, column in _FIELD_TO_COLUMN.items():
+        setattr(profile, column, dumped[field])
+
+
+async def create(db: AsyncSession, workspace_id: uuid.UUID, data: AgentProfileCreate) -> AgentProfile:
+    """Create a profile in the workspace."""
+    repo = AgentProfileRepository(db, workspace_id)
+    profile = AgentProfile()
+    _apply(profile, data)
+    repo.add(profile)
+    await db.flush()
+    return profile
+
+
+async def get(db: AsyncSession, workspace_id: uuid.UUID, profile_id: uuid.UUID) -> AgentProfile:
+    """A profile of this workspace, or 404."""
+    profile = await AgentProfileRepository(db, workspace_id).get(profile_id)
+    if profile is None:
+        raise NotFound("Agent profile")
+    return profile
+
+
+async def list_profiles(
+    db: AsyncSession,
+    workspace_id: uuid.UUID,
+    request: PageRequest,
+    *,
+    public: bool = False,
+    use_case: str | None = None,
+    q: str | None = None,
+) -> Page[AgentProfile]:
+    """The workspace's profiles, or with `public` the public library of every workspace."""
+    repo = AgentProfileRepository(db, workspace_id)
+    if public:
+        return await repo.public_library(request, use_case, q)
+    return await repo.paginate(repo.filtered(use_case, q), request)
+
+
+async def update(
+    db: AsyncSession, workspace_id: uuid.UUID, profile_id: uuid.UUID, patch: AgentProfileUpdate
+) -> AgentProfile:
+    """Apply a PATCH: absent fields stay, nested objects merge, lists are replaced; the
+    result must pass every rule a new profile must pass."""
+    profile = await get(db, workspace_id, profile_id)
+    merged = _as_create(profile)
+    for field, value in patch.model_dump(mode="json", exclude_unset=True).items():
+        if field in _NESTED and isinstance(value, dict) and isinstance(merged.get(field), dict):
+            merged[field] = {**merged[field], **value}
+        else:
+            merged[field] = value
+    _apply(profile, AgentProfileCreate.model_validate(merged))
+    await db.flush()
+    return profile
+
+
+async def fork(db: AsyncSession, workspace_id: uuid.UUID, source_id: uuid.UUID) -> AgentProfile:
+    """Copy a public profile (or one of the workspace's own) into the workspace. The copy
+    is private and independent of its source."""
+    repo = AgentProfileRepository(db, workspace_id)
+    source = await repo.get_forkable(source_id)
+    if source is None:
+        raise NotFound("Agent profile", param="sourceId")
+    data = AgentProfileCreate.model_validate({**_as_create(source), "isPublic": False})
+    copy = AgentProfile(forked_from_id=source.id)
+    _apply(copy, data)
+    repo.add(copy)
+    await db.flush()
+    return copy
+
+
+async def delete(db: AsyncSession, workspace_id: uuid.UUID, profile_id: uuid.UUID) -> None:
+    """Delete a profile unless an active stage uses it (409 `in_use` listing them)."""
+    # Imported here: templates' service validates stage profiles through this module.
+    from viva.templates import service as templates_service
+
+    profile = await get(db, workspace_id, profile_id)
+    stages = await templates_service.active_stages_using_profile(db, workspace_id, profile_id)
+    if stages:
+        raise Conflict(
+            "This agent profile is used by active stages; archive or reassign them first",
+            code="in_use",
+            stages=[
+                {"id": str(s.id), "stage_name": s.stage_name,
+                 "evaluation_template_id": str(s.evaluation_template_id)}
+                for s in stages
+            ],
+        )
+    await AgentProfileRepository(db, workspace_id).delete(profile)
+    await db.flush()

@@ -1,0 +1,255 @@
+"""create_app(): middleware, routers, error handlers, OpenAPI and docs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic.json_schema import models_json_schema
+from sqlalchemy import text
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from viva import __version__, schema
+from viva.agent_profiles.endpoints import router as agent_profiles_router
+from viva.agent_profiles.schemas import AgentProfileCreate, AgentProfileFork
+from viva.auth.endpoints import router as auth_router
+from viva.auth.ratelimit import RateLimiter
+from viva.config import Settings, get_settings
+from viva.db import make_engine, make_sessionmaker
+from viva.errors import install_handlers
+from viva.participants.endpoints import router as participants_router
+from viva.templates.endpoints import stages_router, templates_router
+
+API_PREFIX = "/api/v1"
+STATIC_DIR = Path(__file__).parent / "static"
+# Request bodies that the router can't declare (they depend on a query parameter).
+EXTRA_BODY_MODELS = (AgentProfileCreate, AgentProfileFork)
+
+
+class BodyLimit:
+    """413 for bodies over the limit, counted as they stream in (Content-Length can lie)."""
+
+    def __init__(self, app: ASGIApp, limit: int, bulk_limit: int) -> None:
+        self.app, self.limit, self.bulk_limit = app, limit, bulk_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
+            await self.app(scope, receive, send)
+            return
+        limit = self.bulk_limit if scope["path"].endswith("/bulk") else self.limit
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._reject(scope, receive, send, limit)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                await self._reject(scope, receive, send, limit)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    @staticmethod
+    async def _reject(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        response = JSONResponse(
+            {"error": f"Request body too large; the limit here is {limit} bytes"}, status_code=413
+        )
+        await response(scope, receive, send)
+
+
+class ResponseHeaders:
+    """Copies per-request headers (rate limits) onto the response, error or not."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def wrapped(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                extra: dict[str, str] = scope.get("state", {}).get("rate_limit_headers") or {}
+                if extra:
+                    present = {k.lower() for k, _ in message.get("headers", [])}
+                    headers = list(message.get("headers", []))
+                    for name, value in extra.items():
+                        if name.lower().encode() not in present:
+                            headers.append((name.lower().encode(), value.encode()))
+                    message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, wrapped)
+
+
+def _custom_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    def build() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        spec = get_openapi(
+            title="Viva API",
+            version=__version__,
+            openapi_version="3.1.0",
+            description="Self-hostable AI interviews. Wire-compatible with the intervyo.ai v1 API.",
+            routes=app.routes,
+        )
+        components = spec.setdefault("components", {})
+        schemas = components.setdefault("schemas", {})
+        _, extra = models_json_schema(
+            [(m, "validation") for m in EXTRA_BODY_MODELS], ref_template="#/components/schemas/{model}"
+        )
+        schemas.update(extra.get("$defs", {}))
+        for name in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(name, None)
+        schemas["Error"] = {
+            "type": "object",
+            "required": ["error"],
+            "properties": {"error": {"type": "string"}, "code": {"type": "string"}},
+            "additionalProperties": True,
+        }
+        schemas["ValidationErrorBody"] = {
+            "type": "object",
+            "required": ["error"],
+            "properties": {
+                "error": {"type": "string"},
+                "issues": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["path", "message"],
+                        "properties": {
+                            "path": {"type": "array", "items": {"type": ["string", "integer"]}},
+                            "message": {"type": "string"},
+                        },
+                    },
+                },
+            },
+            "additionalProperties": True,
+        }
+
+        def ref(name: str, description: str) -> dict[str, Any]:
+            return {"description": description,
+                    "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}}
+
+        for path, ops in spec.get("paths", {}).items():
+            for method, op in ops.items():
+                op.get("responses", {}).pop("422", None)
+                op.pop("x-body-models", None)
+                responses = op.setdefault("responses", {})
+                responses.setdefault("400", ref("ValidationErrorBody", "Invalid request"))
+                if path.startswith(API_PREFIX) and not path.startswith(API_PREFIX + "/auth"):
+                    responses.setdefault("401", ref("Error", "Missing, invalid or revoked API key"))
+                    responses.setdefault("403", ref("Error", "Missing scope, CSRF failure or another workspace"))
+                    responses.setdefault("429", ref("Error", "Rate limited; see Retry-After"))
+                    responses.setdefault("404", ref("Error", "Not found in this workspace"))
+                if method in ("post", "patch", "put", "delete"):
+                    responses.setdefault("409", ref("Error", "Conflict; `code` says which"))
+                if method in ("post", "patch", "put"):
+                    responses.setdefault("413", ref("Error", "Body too large"))
+                if path.startswith(API_PREFIX + "/auth"):
+                    responses.setdefault("401", ref("Error", "Wrong email or password / not signed in"))
+                    responses.setdefault("403", ref("Error", "CSRF failure"))
+                    responses.setdefault("429", ref("Error", "Too many attempts"))
+        app.openapi_schema = spec
+        return spec
+
+    return build
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application. Tests pass their own Settings; `viva serve` uses the env."""
+    settings = settings or get_settings()
+    engine = make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    app = FastAPI(
+        title="Viva API",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.redis_url)
+    app.state.sign_in_limiter = RateLimiter(10, settings.redis_url, name="sign-in")
+    install_handlers(app)
+
+    api = APIRouter(prefix=API_PREFIX)
+    for router in (agent_profiles_router, templates_router, stages_router, participants_router, auth_router):
+        api.include_router(router)
+    app.include_router(api)
+
+    @app.get("/healthz", tags=["Health"], summary="The process is up")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    head = schema.head_revision()
+
+    @app.get("/readyz", tags=["Health"], summary="Database reachable and migrated to head",
+             responses={503: {"description": "Not ready"}})
+    async def readyz() -> JSONResponse:
+        try:
+            async with app.state.sessionmaker() as db:
+                current = await db.scalar(text("SELECT version_num FROM alembic_version"))
+        except Exception as exc:  # any failure to reach the database means not ready
+            return JSONResponse({"status": "unavailable", "error": type(exc).__name__}, status_code=503)
+        if current != head:
+            return JSONResponse(
+                {"status": "migrating", "error": f"database at {current}, code expects {head}"},
+                status_code=503,
+            )
+        return JSONResponse({"status": "ready", "revision": current})
+
+    @app.get(f"{API_PREFIX}/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "",
+            title="Viva API",
+            swagger_js_url="/static/build/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/build/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
+
+    STATIC_DIR.mkdir(exist_ok=True)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.openapi = _custom_openapi(app)  # type: ignore[method-assign]
+
+    app.add_middleware(ResponseHeaders)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, bulk_limit=settings.max_bulk_body_bytes)
+    return app
+
+
+__all__ = ["create_app", "Awaitable"]

@@ -1,0 +1,78 @@
+"""FastAPI dependencies that authenticate a request and check its scope.
+
+Every API route declares its scope with `Depends(require("x.read"))`; the route walker
+tests find it on the route (`Authenticate.scope`) to try each route without it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from viva.auth import service
+from viva.auth.service import Principal
+from viva.db import get_db
+from viva.errors import Forbidden, TooManyRequests, Unauthorized
+
+SESSION_COOKIE = "viva_session"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+# Declared so OpenAPI shows the x-api-key security scheme; we read the header ourselves.
+api_key_scheme = APIKeyHeader(name="x-api-key", auto_error=False, description="iv_live_… API key")
+
+
+def _bearer(request: Request) -> str | None:
+    auth = request.headers.get("authorization", "")
+    scheme, _, value = auth.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+class Authenticate:
+    def __init__(self, scope: str | None) -> None:
+        self.scope = scope
+
+    async def __call__(
+        self,
+        request: Request,
+        db: Annotated[AsyncSession, Depends(get_db)],
+        api_key: Annotated[str | None, Depends(api_key_scheme)] = None,
+    ) -> Principal:
+        account_slug = request.query_params.get("accountSlug") or None
+        secret = api_key or _bearer(request)
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if secret:
+            principal = await service.authenticate_api_key(db, secret, account_slug)
+        elif cookie:
+            principal = await service.authenticate_cookie(
+                db,
+                cookie,
+                account_slug,
+                request.headers.get(CSRF_HEADER),
+                unsafe_method=request.method not in SAFE_METHODS,
+            )
+        else:
+            raise Unauthorized("Missing API key: send it in the x-api-key header")
+        allowed, headers = await request.app.state.rate_limiter.hit(principal.rate_limit_key)
+        # The response middleware copies these onto whatever response goes out.
+        request.state.rate_limit_headers = headers
+        if not allowed:
+            raise TooManyRequests(
+                "Rate limit exceeded; retry after the number of seconds in Retry-After",
+                headers=headers,
+            )
+        if self.scope and self.scope not in principal.scopes:
+            raise Forbidden(
+                f"This key lacks the '{self.scope}' scope required here",
+                code="missing_scope",
+                scope=self.scope,
+            )
+        request.state.principal = principal
+        return principal
+
+
+def require(scope: str | None) -> Authenticate:
+    """Dependency: an authenticated caller holding `scope` (None: any authenticated caller)."""
+    return Authenticate(scope)

@@ -1,0 +1,41 @@
+"""Per-caller rate limits (fixed one-minute windows) with IETF RateLimit headers.
+
+In-process by default; shared through Redis when VIVA_REDIS_URL is set, so every API
+replica counts against the same budget."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from limits import RateLimitItemPerMinute
+from limits.aio.storage import MemoryStorage, Storage
+from limits.storage import storage_from_string
+from limits.aio.strategies import FixedWindowRateLimiter
+
+
+class RateLimiter:
+    def __init__(self, per_minute: int, redis_url: str | None = None, name: str = "default"):
+        storage: Storage
+        if redis_url:
+            uri = redis_url if redis_url.startswith("async+") else "async+" + redis_url
+            storage = storage_from_string(uri)
+        else:
+            storage = MemoryStorage()
+        self.storage = storage
+        self.limiter = FixedWindowRateLimiter(storage)
+        self.item = RateLimitItemPerMinute(per_minute)
+        self.name = name
+
+    async def hit(self, key: str) -> tuple[bool, dict[str, str]]:
+        """Count one request for `key`. Returns (allowed, headers for the response)."""
+        allowed = await self.limiter.hit(self.item, self.name, key)
+        reset_at, remaining = await self.limiter.get_window_stats(self.item, self.name, key)
+        reset = max(0, math.ceil(reset_at - time.time()))
+        headers = {
+            "RateLimit-Policy": f'"{self.name}";q={self.item.amount};w=60',
+            "RateLimit": f'"{self.name}";r={max(0, remaining)};t={reset}',
+        }
+        if not allowed:
+            headers["Retry-After"] = str(max(1, reset))
+        return allowed, headers

@@ -1,0 +1,168 @@
+"""The `viva` command: serve, migrate, and admin tasks on workspaces, users and keys."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from viva.config import get_settings
+
+# Plain tracebacks: rich ones print local variables, which can hold secrets.
+app = typer.Typer(
+    help="Viva: self-hostable AI interviews.", no_args_is_help=True, pretty_exceptions_enable=False
+)
+workspaces_app = typer.Typer(help="Workspaces.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+users_app = typer.Typer(help="Dashboard users.", no_args_is_help=True)
+app.add_typer(workspaces_app, name="workspaces")
+app.add_typer(keys_app, name="keys")
+app.add_typer(users_app, name="users")
+
+console = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+T = TypeVar("T")
+
+
+def _in_transaction(work: Callable[[Any], Awaitable[T]]) -> T:
+    """Run `work(db)` in one transaction on the configured database; API errors exit 1."""
+    from viva.db import make_engine, make_sessionmaker
+    from viva.errors import ApiError
+
+    async def run() -> T:
+        engine = make_engine(get_settings().database_url)
+        try:
+            async with make_sessionmaker(engine)() as db:
+                result = await work(db)
+                await db.commit()
+                return result
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(run())
+    except ApiError as exc:
+        issues = exc.extra.get("issues") or []
+        detail = "; ".join(f"{'.'.join(map(str, i['path']))}: {i['message']}" for i in issues)
+        err.print(f"error: {exc.message}" + (f" ({detail})" if detail else ""))
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database to the newest schema."""
+    from viva import schema
+
+    schema.upgrade(get_settings().database_url)
+    console.print(f"database at {schema.head_revision()}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+) -> None:
+    """Migrate, create the first workspace on first start, then serve API and dashboard."""
+    import uvicorn
+
+    from viva import bootstrap, schema
+    from viva.app import create_app
+
+    settings = get_settings()
+    schema.upgrade(settings.database_url)
+    first = _in_transaction(bootstrap.first_start)
+    if first is not None:
+        console.print("\n[bold]Viva is set up.[/bold] This is shown once; keep it somewhere safe.\n")
+        console.print(f"  Workspace : {bootstrap.DEFAULT_SLUG}")
+        console.print(f"  Sign in   : http://{host}:{port}/dashboard  as {first.email} / {first.password}")
+        console.print(f"  API key   : {first.api_key}\n")
+    console.print(f"Viva on http://{host}:{port}  (API docs: http://{host}:{port}/api/v1/docs)")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level,
+                proxy_headers=True)
+
+
+@workspaces_app.command("create")
+def workspaces_create(
+    slug: str, name: Annotated[str, typer.Option("--name", help="Display name")] = ""
+) -> None:
+    """Create a workspace."""
+    from viva.workspaces import service
+
+    async def work(db: Any) -> str:
+        return (await service.create_workspace(db, slug, name or slug)).slug
+
+    console.print(f"created workspace {_in_transaction(work)}")
+
+
+@keys_app.command("create")
+def keys_create(
+    workspace: Annotated[str, typer.Option("--workspace", help="Workspace slug")],
+    name: Annotated[str, typer.Option("--name", help="A label for the key")] = "",
+    scope: Annotated[list[str] | None, typer.Option("--scope", help="Repeat; default: every scope")] = None,
+) -> None:
+    """Create an API key. The key is printed once, alone on the last line."""
+    from viva.auth import service as auth_service
+    from viva.workspaces import service
+
+    async def work(db: Any) -> tuple[str, list[str]]:
+        ws = await service.get_workspace(db, workspace)
+        key, secret = await auth_service.create_api_key(db, ws, name, scope or None)
+        return secret, key.scopes
+
+    secret, scopes = _in_transaction(work)
+    console.print(f"scopes: {' '.join(scopes)}")
+    print(secret)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key: Annotated[str, typer.Argument(help="Key id or its displayed prefix")]) -> None:
+    """Revoke an API key; requests with it get 401 from now on."""
+    from viva.auth import service as auth_service
+
+    async def work(db: Any) -> str:
+        return (await auth_service.revoke_api_key(db, key)).prefix
+
+    console.print(f"revoked {_in_transaction(work)}…")
+
+
+@keys_app.command("list")
+def keys_list(workspace: Annotated[str, typer.Option("--workspace", help="Workspace slug")]) -> None:
+    """List a workspace's keys (prefix, name, scopes, last use)."""
+    from viva.auth import service as auth_service
+    from viva.workspaces import service
+
+    async def work(db: Any) -> list[Any]:
+        ws = await service.get_workspace(db, workspace)
+        return await auth_service.list_api_keys(db, ws.id)
+
+    for k in _in_transaction(work):
+        state = "revoked" if k.revoked_at else "active"
+        console.print(f"{k.id}  {k.prefix}…  {state}  {k.name!r}  last used {k.last_used_at or 'never'}")
+
+
+@users_app.command("create")
+def users_create(
+    workspace: Annotated[str, typer.Option("--workspace", help="Workspace slug")],
+    email: Annotated[str, typer.Option("--email")],
+    role: Annotated[str, typer.Option("--role", help="owner | admin | recruiter | reviewer")] = "owner",
+    password: Annotated[str | None, typer.Option("--password", help="Default: generated and printed")] = None,
+) -> None:
+    """Add a dashboard user to a workspace."""
+    from viva.workspaces import service
+
+    async def work(db: Any) -> tuple[str, str | None]:
+        ws = await service.get_workspace(db, workspace)
+        new = await service.create_user(db, ws, email, role=role, password=password)
+        return new.user.email, new.password
+
+    user_email, generated = _in_transaction(work)
+    console.print(f"{user_email} is {role} of {workspace}")
+    if generated:
+        console.print(f"password: {generated}")
+
+
+if __name__ == "__main__":
+    app()

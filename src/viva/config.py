@@ -1,0 +1,69 @@
+"""Settings, read once from the environment (prefix VIVA_). docs/configuration.md lists them."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VIVA_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///./var/viva.db",
+        description="SQLAlchemy URL; sqlite:///path or postgresql://user@host/db.",
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000", description="Base URL used in links sent to people."
+    )
+    redis_url: str | None = Field(
+        default=None, description="When set, rate-limit counters are shared through Redis."
+    )
+    rate_limit_per_minute: int = Field(
+        default=600, ge=1, description="Requests per minute allowed for each API key or user."
+    )
+    max_body_bytes: int = Field(default=1024 * 1024, description="Largest request body (bytes).")
+    max_bulk_body_bytes: int = Field(
+        default=5 * 1024 * 1024, description="Largest body for bulk import endpoints (bytes)."
+    )
+    cookie_secure: bool = Field(
+        default=False, description="Mark sign-in cookies Secure (set true behind HTTPS)."
+    )
+    session_ttl_hours: int = Field(default=24 * 14, description="Dashboard sign-in lifetime.")
+    log_level: str = Field(default="info", description="Log level: debug, info, warning, error.")
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The URL with the async driver SQLAlchemy needs, whatever form the operator gave."""
+        return to_async_url(self.database_url)
+
+
+def to_async_url(url: str) -> str:
+    """Map plain database URLs to their async drivers (aiosqlite, psycopg 3)."""
+    for prefix, replacement in (
+        ("postgresql+psycopg://", "postgresql+psycopg://"),
+        ("postgresql+asyncpg://", "postgresql+psycopg://"),
+        ("postgresql://", "postgresql+psycopg://"),
+        ("postgres://", "postgresql+psycopg://"),
+        ("sqlite+aiosqlite://", "sqlite+aiosqlite://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(prefix):
+            return replacement + url[len(prefix) :]
+    return url
+
+
+def ensure_sqlite_dir(url: str) -> None:
+    """Create the directory of a file-backed SQLite database so a fresh checkout just works."""
+    if url.startswith("sqlite") and ":memory:" not in url:
+        path = url.split("///", 1)[-1]
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

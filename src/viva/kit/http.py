@@ -1,0 +1,40 @@
+"""Helpers for endpoints: envelopes and request bodies whose schema depends on a query."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from viva.kit.pagination import Page
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_body(model: type[M], payload: Any) -> M:
+    """Validate a raw JSON body against `model`, raising the API's 400 on failure."""
+    from viva.errors import validation_error
+
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        raise validation_error(exc) from None
+
+
+def one_of_body(*models: type[BaseModel]) -> dict[str, Any]:
+    """openapi_extra for a route whose body is one of `models` (the app registers them)."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {"oneOf": [{"$ref": f"#/components/schemas/{m.__name__}"} for m in models]}
+                }
+            },
+        },
+        "x-body-models": [m.__name__ for m in models],
+    }
+
+
+def listing(page: Page[Any], convert: Any) -> dict[str, Any]:
+    return {"data": [convert(item) for item in page.items], "meta": page.meta()}

@@ -1,0 +1,54 @@
+"""Pydantic building blocks shared by every domain's schemas."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
+
+from viva.kit.clock import isoformat
+
+T = TypeVar("T")
+
+
+class StrictModel(BaseModel):
+    """Request bodies: unknown fields are an error, so typos are never silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=False)
+
+
+class ReadModel(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+Timestamp = Annotated[datetime, PlainSerializer(isoformat, return_type=str, when_used="json")]
+
+
+def text(max_length: int, min_length: int = 1) -> Any:
+    """A trimmed string type with length bounds."""
+    return Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
+    ]
+
+
+Name = text(200)
+LongText = text(20_000, 0)
+Label = text(100)
+StringList = Annotated[list[text(200)], Field(max_length=100)]
+
+
+class PageMeta(BaseModel):
+    page: int
+    pageSize: int
+    total: int
+    totalPages: int
+
+
+class DataResponse(BaseModel, Generic[T]):
+    data: T
+
+
+class ListResponse(BaseModel, Generic[T]):
+    data: list[T]
+    meta: PageMeta

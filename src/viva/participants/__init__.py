@@ -1,0 +1,1 @@
+"""Participants: the people being evaluated."""

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+
+from viva.kit.repository import WorkspaceRepository
+from viva.kit.sql import JsonArrayContains, escape_like
+from viva.models import Participant
+
+
+class ParticipantRepository(WorkspaceRepository[Participant]):
+    model = Participant
+
+    def filtered(
+        self,
+        template_id: uuid.UUID | None = None,
+        status: str | None = None,
+        email: str | None = None,
+        external_id: str | None = None,
+        tag: str | None = None,
+        q: str | None = None,
+    ) -> Select[Any]:
+        stmt = self.select()
+        if template_id:
+            stmt = stmt.where(Participant.evaluation_template_id == template_id)
+        if status:
+            stmt = stmt.where(Participant.status == status)
+        if email:
+            stmt = stmt.where(Participant.email == email.strip().lower())
+        if external_id:
+            stmt = stmt.where(Participant.external_id == external_id)
+        if tag:
+            stmt = stmt.where(JsonArrayContains(Participant.tags, tag))
+        if q:
+            pattern = f"%{escape_like(q)}%"
+            stmt = stmt.where(or_(Participant.name.ilike(pattern, escape="\\"),
+                                  Participant.email.ilike(pattern, escape="\\")))
+        return stmt
+
+    async def existing_keys(self, keys: Collection[str]) -> set[str]:
+        if not keys:
+            return set()
+        rows = await self.db.execute(
+            select(Participant.dedupe_key).where(
+                Participant.workspace_id == self.workspace_id, Participant.dedupe_key.in_(list(keys))
+            )
+        )
+        return set(rows.scalars())
+
+    async def count_for_template(self, template_id: uuid.UUID) -> int:
+        stmt = select(func.count()).select_from(Participant).where(
+            Participant.workspace_id == self.workspace_id,
+            Participant.evaluation_template_id == template_id,
+        )
+        return int(await self.db.scalar(stmt) or 0)

@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Annotated, Any, Literal
+
+from pydantic import AnyUrl, BaseModel, EmailStr, Field, field_validator
+
+from viva.kit.schemas import Name, StrictModel, Timestamp, text
+
+Status = Literal["active", "archived"]
+ResumeStatus = Literal["none", "pending", "ready", "failed"]
+MAX_METADATA_BYTES = 16 * 1024
+MAX_BULK = 500
+
+Tag = text(100)
+Tags = Annotated[list[Tag], Field(max_length=50)]
+Short = text(200, 0)
+
+
+class Profile(StrictModel):
+    title: Short | None = None
+    organization: Short | None = None
+    experienceLevel: Short | None = None
+    location: Short | None = None
+
+
+class Background(StrictModel):
+    skills: Annotated[list[text(200)], Field(max_length=100)] = []
+    education: text(2000, 0) | None = None
+    languages: Annotated[list[text(100)], Field(max_length=50)] = []
+
+
+def _check_resume_url(value: AnyUrl | None) -> str | None:
+    if value is None:
+        return None
+    if value.scheme != "https":
+        raise ValueError("resume_url must be an https URL")
+    return str(value)
+
+
+def _check_metadata(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    if value is not None:
+        size = len(json.dumps(value, separators=(",", ":")).encode())
+        if size > MAX_METADATA_BYTES:
+            raise ValueError(f"metadata is {size} bytes; the limit is {MAX_METADATA_BYTES} (16 KiB)")
+    return value
+
+
+class ParticipantFields(StrictModel):
+    evaluation_template_id: uuid.UUID | None = None
+    external_id: text(255) | None = None
+    phone: Annotated[str, Field(pattern=r"^[0-9+()\-. ]{3,50}$")] | None = None
+    tags: Tags = []
+    profile: Profile = Profile()
+    background: Background = Background()
+    resume_url: AnyUrl | None = None
+    metadata: dict[str, Any] = {}
+    status: Status = "active"
+
+    _resume = field_validator("resume_url")(_check_resume_url)
+    _metadata = field_validator("metadata")(_check_metadata)
+
+
+class ParticipantCreate(ParticipantFields):
+    name: Name
+    email: EmailStr
+
+
+class ParticipantUpdate(StrictModel):
+    name: Name | None = None
+    email: EmailStr | None = None
+    evaluation_template_id: uuid.UUID | None = None
+    external_id: text(255) | None = None
+    phone: Annotated[str, Field(pattern=r"^[0-9+()\-. ]{3,50}$")] | None = None
+    tags: Tags | None = None
+    profile: Profile | None = None
+    background: Background | None = None
+    resume_url: AnyUrl | None = None
+    metadata: dict[str, Any] | None = None
+    status: Status | None = None
+
+    _resume = field_validator("resume_url")(_check_resume_url)
+    _metadata = field_validator("metadata")(_check_metadata)
+
+
+class BulkCreate(StrictModel):
+    participants: Annotated[
+        list[dict[str, Any]],
+        Field(min_length=1, max_length=MAX_BULK,
+              description="Up to 500 participants; each is validated on its own and skipped if invalid"),
+    ]
+
+
+class ParticipantRead(BaseModel):
+    id: uuid.UUID
+    name: str
+    email: str
+    evaluation_template_id: uuid.UUID | None
+    external_id: str | None
+    phone: str | None
+    tags: list[str]
+    profile: Profile
+    background: Background
+    resume_url: str | None
+    resume_status: ResumeStatus
+    resume_error: str | None
+    metadata: dict[str, Any]
+    status: str
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class Skipped(BaseModel):
+    index: int
+    email: str | None
+    reason: str
+
+
+class BulkResult(BaseModel):
+    created: list[ParticipantRead]
+    skipped: list[Skipped]

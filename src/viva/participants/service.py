@@ -1,0 +1,216 @@
+"""Participants: create (one or in bulk), change, erase."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from viva.errors import ApiError, Conflict, NotFound, ValidationFailed, validation_error
+from viva.events import service as events
+from viva.kit.pagination import Page, PageRequest
+from viva.models import Participant
+from viva.participants.repository import ParticipantRepository
+from viva.participants.schemas import (
+    BulkResult,
+    ParticipantCreate,
+    ParticipantRead,
+    ParticipantUpdate,
+    Skipped,
+)
+from viva.templates import service as templates_service
+
+
+def dedupe_key(template_id: uuid.UUID | None, email: str) -> str:
+    return f"{template_id or '-'}:{email.strip().lower()}"
+
+
+def to_read(p: Participant) -> ParticipantRead:
+    return ParticipantRead.model_validate(
+        {
+            "id": p.id, "name": p.name, "email": p.email,
+            "evaluation_template_id": p.evaluation_template_id, "external_id": p.external_id,
+            "phone": p.phone, "tags": p.tags, "profile": p.profile, "background": p.background,
+            "resume_url": p.resume_url, "resume_status": p.resume_status,
+            "resume_error": p.resume_error, "metadata": p.metadata_, "status": p.status,
+            "created_at": p.created_at, "updated_at": p.updated_at,
+        }
+    )
+
+
+def _payload(p: Participant) -> dict[str, Any]:
+    return {"participant": to_read(p).model_dump(mode="json")}
+
+
+def _build(data: ParticipantCreate) -> Participant:
+    values = data.model_dump(mode="json", exclude={"metadata", "evaluation_template_id"})
+    email = data.email.strip().lower()
+    return Participant(
+        **{**values, "email": email},
+        evaluation_template_id=data.evaluation_template_id,
+        metadata_=data.metadata,
+        dedupe_key=dedupe_key(data.evaluation_template_id, email),
+        resume_status="pending" if data.resume_url else "none",
+    )
+
+
+def _duplicate(email: str) -> Conflict:
+    return Conflict(
+        f"A participant with email {email} already exists for this template",
+        code="duplicate_participant",
+    )
+
+
+async def _flush_unique(db: AsyncSession, email: str) -> None:
+    """Flush, turning a lost race on the unique (workspace, template, email) into a 409."""
+    try:
+        async with db.begin_nested():
+            await db.flush()
+    except IntegrityError:
+        raise _duplicate(email) from None
+
+
+async def create(db: AsyncSession, workspace_id: uuid.UUID, data: ParticipantCreate) -> Participant:
+    """Create a participant; email is unique per (workspace, template)."""
+    repo = ParticipantRepository(db, workspace_id)
+    if data.evaluation_template_id:
+        await templates_service.get_template(db, workspace_id, data.evaluation_template_id,
+                                             "evaluation_template_id")
+    participant = _build(data)
+    if await repo.existing_keys([participant.dedupe_key]):
+        raise _duplicate(participant.email)
+    repo.add(participant)
+    await _flush_unique(db, participant.email)
+    await events.emit(db, workspace_id, "participant.created", _payload(participant),
+                      participant_id=participant.id)
+    return participant
+
+
+def _reason(error: ApiError) -> str:
+    issues = error.extra.get("issues")
+    if issues:
+        return "; ".join(
+            f"{'.'.join(str(p) for p in i['path']) or 'row'}: {i['message']}" for i in issues
+        )
+    return error.message
+
+
+async def create_many(db: AsyncSession, workspace_id: uuid.UUID, rows: list[dict[str, Any]]) -> BulkResult:
+    """Create up to 500 participants at once. Each row is checked on its own; rows that are
+    invalid, name an unknown template, or duplicate an existing participant (or an earlier
+    row) are skipped with the reason, and the rest are created together."""
+    repo = ParticipantRepository(db, workspace_id)
+    skipped: list[Skipped] = []
+    candidates: list[tuple[int, Participant]] = []
+    known_templates: dict[uuid.UUID, bool] = {}
+    for index, row in enumerate(rows):
+        email = row.get("email") if isinstance(row, dict) and isinstance(row.get("email"), str) else None
+        try:
+            data = ParticipantCreate.model_validate(row)
+        except ValidationError as exc:
+            skipped.append(Skipped(index=index, email=email, reason=_reason(validation_error(exc))))
+            continue
+        except ApiError as exc:
+            skipped.append(Skipped(index=index, email=email, reason=_reason(exc)))
+            continue
+        tid = data.evaluation_template_id
+        if tid is not None and tid not in known_templates:
+            try:
+                await templates_service.get_template(db, workspace_id, tid)
+                known_templates[tid] = True
+            except NotFound:
+                known_templates[tid] = False
+        if tid is not None and not known_templates[tid]:
+            skipped.append(Skipped(index=index, email=email,
+                                   reason="evaluation_template_id: Evaluation template not found"))
+            continue
+        candidates.append((index, _build(data)))
+
+    existing = await repo.existing_keys({p.dedupe_key for _, p in candidates})
+    created: list[Participant] = []
+    seen: set[str] = set()
+    for index, participant in candidates:
+        if participant.dedupe_key in existing or participant.dedupe_key in seen:
+            skipped.append(Skipped(index=index, email=participant.email,
+                                   reason=f"duplicate_participant: {participant.email} already exists for this template"))
+            continue
+        seen.add(participant.dedupe_key)
+        repo.add(participant)
+        created.append(participant)
+    if created:
+        await _flush_unique(db, created[0].email)
+        for participant in created:
+            await events.emit(db, workspace_id, "participant.created", _payload(participant),
+                              participant_id=participant.id)
+    skipped.sort(key=lambda s: s.index)
+    return BulkResult(created=[to_read(p) for p in created], skipped=skipped)
+
+
+async def get(db: AsyncSession, workspace_id: uuid.UUID, participant_id: uuid.UUID) -> Participant:
+    participant = await ParticipantRepository(db, workspace_id).get(participant_id)
+    if participant is None:
+        raise NotFound("Participant")
+    return participant
+
+
+async def list_participants(db: AsyncSession, workspace_id: uuid.UUID, request: PageRequest,
+                            **filters: Any) -> Page[Participant]:
+    repo = ParticipantRepository(db, workspace_id)
+    return await repo.paginate(repo.filtered(**filters), request)
+
+
+async def update(db: AsyncSession, workspace_id: uuid.UUID, participant_id: uuid.UUID,
+                 patch: ParticipantUpdate) -> Participant:
+    """Apply a PATCH; a changed email or template is checked for duplicates again."""
+    participant = await get(db, workspace_id, participant_id)
+    changes = patch.model_dump(mode="json", exclude_unset=True)
+    nullable = {"external_id", "phone", "resume_url", "evaluation_template_id"}
+    nulls = [k for k, v in changes.items() if v is None and k not in nullable]
+    if nulls:
+        raise ValidationFailed.at([nulls[0]], "Cannot be null")
+    if "evaluation_template_id" in changes:
+        changes["evaluation_template_id"] = patch.evaluation_template_id
+        if patch.evaluation_template_id is not None:
+            await templates_service.get_template(db, workspace_id, patch.evaluation_template_id,
+                                                 "evaluation_template_id")
+    if "email" in changes:
+        changes["email"] = changes["email"].strip().lower()
+    if "metadata" in changes:
+        changes["metadata_"] = changes.pop("metadata")
+    if "resume_url" in changes and changes["resume_url"] != participant.resume_url:
+        changes["resume_status"] = "pending" if changes["resume_url"] else "none"
+        changes["resume_error"] = None
+    for key, value in changes.items():
+        setattr(participant, key, value)
+    key = dedupe_key(participant.evaluation_template_id, participant.email)
+    if key != participant.dedupe_key:
+        if await ParticipantRepository(db, workspace_id).existing_keys([key]):
+            raise _duplicate(participant.email)
+        participant.dedupe_key = key
+    await _flush_unique(db, participant.email)
+    await events.emit(db, workspace_id, "participant.updated", _payload(participant),
+                      participant_id=participant.id)
+    return participant
+
+
+async def erase(db: AsyncSession, workspace_id: uuid.UUID, participant_id: uuid.UUID) -> None:
+    """Erase a person: their row and everything hanging off it (sessions, transcripts,
+    recordings, resume text as those arrive) and the personal data in earlier events.
+    An anonymised `participant.deleted` event remains as the audit trail."""
+    repo = ParticipantRepository(db, workspace_id)
+    participant = await get(db, workspace_id, participant_id)
+    anonymised = {"participant": {"id": str(participant.id), "external_id": participant.external_id,
+                                  "evaluation_template_id": str(participant.evaluation_template_id)
+                                  if participant.evaluation_template_id else None,
+                                  "erased": True}}
+    await events.redact_participant(db, workspace_id, participant.id, anonymised)
+    await repo.delete(participant)
+    await db.flush()
+    await events.emit(db, workspace_id, "participant.deleted", anonymised, participant_id=participant_id)
+
+
+async def count_for_template(db: AsyncSession, workspace_id: uuid.UUID, template_id: uuid.UUID) -> int:
+    return await ParticipantRepository(db, workspace_id).count_for_template(template_id)

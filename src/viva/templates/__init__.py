@@ -1,0 +1,1 @@
+"""Evaluation templates (the role or programme) and their ordered stages."""

@@ -1,0 +1,189 @@
+"""Templates and their stages: defaults, derivations and the rules that keep them consistent."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from viva.agent_profiles import service as profiles_service
+from viva.errors import Conflict, NotFound, ValidationFailed
+from viva.kit.pagination import Page, PageRequest
+from viva.models import EvaluationStage, EvaluationTemplate
+from viva.templates.repository import StageRepository, TemplateRepository
+from viva.templates.schemas import (
+    DERIVED_OUTCOME,
+    StageCreate,
+    StageRead,
+    StageUpdate,
+    TemplateCreate,
+    TemplateDetail,
+    TemplateRead,
+    TemplateUpdate,
+)
+
+# ---------------------------------------------------------------- templates
+
+
+def template_to_read(template: EvaluationTemplate) -> TemplateRead:
+    return TemplateRead.model_validate(template, from_attributes=True)
+
+
+async def template_detail(db: AsyncSession, template: EvaluationTemplate) -> TemplateDetail:
+    stages = await StageRepository(db, template.workspace_id).of_template(template.id)
+    return TemplateDetail.model_validate(
+        {**template_to_read(template).model_dump(), "stages": [stage_to_read(s) for s in stages]}
+    )
+
+
+async def create_template(db: AsyncSession, workspace_id: uuid.UUID, data: TemplateCreate) -> EvaluationTemplate:
+    """Create a template; `success_outcome` is derived from `use_case` when not given."""
+    values = data.model_dump()
+    values["success_outcome"] = data.success_outcome or DERIVED_OUTCOME[data.use_case]
+    template = TemplateRepository(db, workspace_id).add(EvaluationTemplate(**values))
+    await db.flush()
+    return template
+
+
+async def get_template(db: AsyncSession, workspace_id: uuid.UUID, template_id: uuid.UUID,
+                       param: str | None = None) -> EvaluationTemplate:
+    """A template of this workspace, or 404 (naming the request field `param` if given)."""
+    template = await TemplateRepository(db, workspace_id).get(template_id)
+    if template is None:
+        raise NotFound("Evaluation template", **({"param": param} if param else {}))
+    return template
+
+
+async def list_templates(
+    db: AsyncSession, workspace_id: uuid.UUID, request: PageRequest,
+    status: str | None = None, use_case: str | None = None, q: str | None = None,
+) -> Page[EvaluationTemplate]:
+    repo = TemplateRepository(db, workspace_id)
+    return await repo.paginate(repo.filtered(status, use_case, q), request)
+
+
+async def update_template(db: AsyncSession, workspace_id: uuid.UUID, template_id: uuid.UUID,
+                          patch: TemplateUpdate) -> EvaluationTemplate:
+    """Apply a PATCH. Fields sent as null are refused where the field cannot be empty."""
+    template = await get_template(db, workspace_id, template_id)
+    changes = patch.model_dump(exclude_unset=True)
+    nullable = {"description", "objective", "requirements", "industry", "ai_context", "level"}
+    nulls = [k for k, v in changes.items() if v is None and k not in nullable]
+    if nulls:
+        raise ValidationFailed.at([nulls[0]], "Cannot be null")
+    for key, value in changes.items():
+        setattr(template, key, value)
+    await db.flush()
+    return template
+
+
+async def delete_template(db: AsyncSession, workspace_id: uuid.UUID, template_id: uuid.UUID) -> None:
+    """Delete a template and its stages, unless participants are evaluated against it."""
+    from viva.participants import service as participants_service  # participants import us
+
+    template = await get_template(db, workspace_id, template_id)
+    count = await participants_service.count_for_template(db, workspace_id, template_id)
+    if count:
+        raise Conflict(
+            f"This template has {count} participant(s); archive it instead (PATCH status: archived)",
+            code="in_use",
+            participants=count,
+        )
+    await TemplateRepository(db, workspace_id).delete(template)
+    await db.flush()
+
+
+# ---------------------------------------------------------------- stages
+
+
+def stage_to_read(stage: EvaluationStage) -> StageRead:
+    return StageRead.model_validate(stage, from_attributes=True)
+
+
+def _check_attempts(allow_retake: bool, max_attempts: int, path: str) -> None:
+    if max_attempts > 1 and not allow_retake:
+        raise ValidationFailed.at([path], "max_attempts above 1 needs allow_retake: true")
+
+
+async def _check_profile(db: AsyncSession, workspace_id: uuid.UUID, profile_id: uuid.UUID | None) -> None:
+    if profile_id is not None:
+        try:
+            await profiles_service.get(db, workspace_id, profile_id)
+        except NotFound:
+            raise NotFound("Agent profile", param="agent_profile_id") from None
+
+
+async def create_stage(db: AsyncSession, workspace_id: uuid.UUID, data: StageCreate) -> EvaluationStage:
+    """Add a stage to a template; missing settings come from the template's defaults."""
+    template = await get_template(db, workspace_id, data.evaluation_template_id, "evaluation_template_id")
+    await _check_profile(db, workspace_id, data.agent_profile_id)
+    values: dict[str, Any] = data.model_dump()
+    values["stage_name"] = data.stage_name or data.type
+    values["duration_minutes"] = data.duration_minutes or template.default_duration_minutes
+    values["difficulty"] = data.difficulty or template.default_difficulty
+    values["max_attempts"] = data.max_attempts or (3 if data.allow_retake else 1)
+    _check_attempts(values["allow_retake"], values["max_attempts"], "max_attempts")
+    stage = StageRepository(db, workspace_id).add(EvaluationStage(**values))
+    await db.flush()
+    return stage
+
+
+async def get_stage(db: AsyncSession, workspace_id: uuid.UUID, stage_id: uuid.UUID) -> EvaluationStage:
+    stage = await StageRepository(db, workspace_id).get(stage_id)
+    if stage is None:
+        raise NotFound("Evaluation stage")
+    return stage
+
+
+async def list_stages(
+    db: AsyncSession, workspace_id: uuid.UUID, request: PageRequest,
+    template_id: uuid.UUID | None = None, status: str | None = None, stage_type: str | None = None,
+) -> Page[EvaluationStage]:
+    repo = StageRepository(db, workspace_id)
+    return await repo.paginate(repo.filtered(template_id, status, stage_type), request)
+
+
+async def stages_of_template(db: AsyncSession, workspace_id: uuid.UUID, template_id: uuid.UUID) -> list[EvaluationStage]:
+    """Every stage of a template in pipeline order (stage_order, then creation)."""
+    return await StageRepository(db, workspace_id).of_template(template_id)
+
+
+async def update_stage(db: AsyncSession, workspace_id: uuid.UUID, stage_id: uuid.UUID,
+                       patch: StageUpdate) -> EvaluationStage:
+    stage = await get_stage(db, workspace_id, stage_id)
+    changes = patch.model_dump(exclude_unset=True)
+    moved = changes.pop("evaluation_template_id", stage.evaluation_template_id)
+    if moved != stage.evaluation_template_id:
+        raise ValidationFailed.at(
+            ["evaluation_template_id"],
+            "A stage cannot move to another template; create a stage there instead",
+        )
+    nullable = {"agent_profile_id", "pass_threshold"}
+    nulls = [k for k, v in changes.items() if v is None and k not in nullable]
+    if nulls:
+        raise ValidationFailed.at([nulls[0]], "Cannot be null")
+    if "agent_profile_id" in changes:
+        await _check_profile(db, workspace_id, changes["agent_profile_id"])
+    if changes.get("allow_retake") and "max_attempts" not in changes and stage.max_attempts == 1:
+        changes["max_attempts"] = 3  # the documented default when retakes are allowed
+    if changes.get("allow_retake") is False and "max_attempts" not in changes:
+        changes["max_attempts"] = 1
+    _check_attempts(changes.get("allow_retake", stage.allow_retake),
+                    changes.get("max_attempts", stage.max_attempts), "max_attempts")
+    for key, value in changes.items():
+        setattr(stage, key, value)
+    await db.flush()
+    return stage
+
+
+async def delete_stage(db: AsyncSession, workspace_id: uuid.UUID, stage_id: uuid.UUID) -> None:
+    """Delete a stage. (Once sessions exist, a stage with sessions is archived instead: 409.)"""
+    stage = await get_stage(db, workspace_id, stage_id)
+    await StageRepository(db, workspace_id).delete(stage)
+    await db.flush()
+
+
+async def active_stages_using_profile(db: AsyncSession, workspace_id: uuid.UUID,
+                                      profile_id: uuid.UUID) -> list[EvaluationStage]:
+    return await StageRepository(db, workspace_id).active_using_profile(profile_id)

@@ -1,0 +1,46 @@
+"""Workspaces and users sit above tenancy: these lookups are by slug, email or id."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from viva.models import Membership, User, Workspace
+
+
+async def workspace_by_slug(db: AsyncSession, slug: str) -> Workspace | None:
+    return await db.scalar(select(Workspace).where(Workspace.slug == slug))
+
+
+async def workspace_by_id(db: AsyncSession, workspace_id: uuid.UUID) -> Workspace | None:
+    return await db.get(Workspace, workspace_id)
+
+
+async def user_by_email(db: AsyncSession, email: str) -> User | None:
+    return await db.scalar(select(User).where(User.email == email.lower()))
+
+
+async def membership(
+    db: AsyncSession, user_id: uuid.UUID, workspace_id: uuid.UUID
+) -> Membership | None:
+    return await db.scalar(
+        select(Membership).where(
+            Membership.user_id == user_id, Membership.workspace_id == workspace_id
+        )
+    )
+
+
+async def memberships_of(db: AsyncSession, user_id: uuid.UUID) -> list[tuple[Membership, Workspace]]:
+    rows = await db.execute(
+        select(Membership, Workspace)
+        .join(Workspace, Workspace.id == Membership.workspace_id)
+        .where(Membership.user_id == user_id)
+        .order_by(Workspace.slug)
+    )
+    return [(m, w) for m, w in rows.tuples()]
+
+
+async def any_workspace(db: AsyncSession) -> bool:
+    return (await db.scalar(select(Workspace.id).limit(1))) is not None

@@ -1,0 +1,91 @@
+"""Creating workspaces, users and memberships; the first-start bootstrap."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from viva.auth.passwords import hash_password
+from viva.auth.scopes import ROLES
+from viva.errors import Conflict, NotFound, ValidationFailed
+from viva.kit.crypto import random_token
+from viva.models import Membership, User, Workspace
+from viva.workspaces import repository
+
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+async def create_workspace(db: AsyncSession, slug: str, name: str) -> Workspace:
+    """Create a workspace; the slug is its stable, URL-safe handle."""
+    if not SLUG_RE.match(slug):
+        raise ValidationFailed.at(
+            ["slug"], "Use 1-63 lower-case letters, digits and hyphens, not starting or ending with a hyphen"
+        )
+    if await repository.workspace_by_slug(db, slug):
+        raise Conflict(f"Workspace '{slug}' already exists", code="duplicate_workspace")
+    workspace = Workspace(slug=slug, name=name or slug)
+    db.add(workspace)
+    await db.flush()
+    return workspace
+
+
+async def get_workspace(db: AsyncSession, slug: str) -> Workspace:
+    workspace = await repository.workspace_by_slug(db, slug)
+    if workspace is None:
+        raise NotFound("Workspace")
+    return workspace
+
+
+async def get_workspace_by_id(db: AsyncSession, workspace_id: uuid.UUID) -> Workspace:
+    workspace = await repository.workspace_by_id(db, workspace_id)
+    if workspace is None:
+        raise NotFound("Workspace")
+    return workspace
+
+
+@dataclass
+class NewUser:
+    user: User
+    membership: Membership
+    password: str | None  # set only when we generated it, to show once
+
+
+async def create_user(
+    db: AsyncSession,
+    workspace: Workspace,
+    email: str,
+    role: str = "owner",
+    password: str | None = None,
+    name: str = "",
+) -> NewUser:
+    """Add a user to a workspace (creating the user if the email is new). When no password
+    is given for a new user, one is generated and returned once."""
+    if role not in ROLES:
+        raise ValidationFailed.at(["role"], f"Invalid role. Expected one of {', '.join(ROLES)}")
+    email = email.strip().lower()
+    if "@" not in email:
+        raise ValidationFailed.at(["email"], "Invalid email")
+    generated = None
+    user = await repository.user_by_email(db, email)
+    if user is None:
+        if password is None:
+            generated = password = random_token(12)
+        user = User(email=email, name=name, password_hash=hash_password(password))
+        db.add(user)
+        await db.flush()
+    elif password is not None:
+        user.password_hash = hash_password(password)
+    existing = await repository.membership(db, user.id, workspace.id)
+    if existing is not None:
+        raise Conflict(f"{email} is already a member of '{workspace.slug}'", code="duplicate_member")
+    member = Membership(user_id=user.id, workspace_id=workspace.id, role=role)
+    db.add(member)
+    await db.flush()
+    return NewUser(user=user, membership=member, password=generated)
+
+
+async def has_any_workspace(db: AsyncSession) -> bool:
+    return await repository.any_workspace(db)
