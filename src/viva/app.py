@@ -16,7 +16,7 @@ from pydantic.json_schema import models_json_schema
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from viva import __version__, schema
+from viva import __version__, logs, schema
 from viva.agent_profiles.endpoints import router as agent_profiles_router
 from viva.agent_profiles.schemas import AgentProfileCreate, AgentProfileFork
 from viva.auth.endpoints import router as auth_router
@@ -34,7 +34,8 @@ EXTRA_BODY_MODELS = (AgentProfileCreate, AgentProfileFork)
 
 
 class BodyLimit:
-    """413 for bodies over the limit, counted as they stream in (Content-Length can lie)."""
+    """413 for bodies over the limit, counted as they stream in (Content-Length can lie).
+    FastAPI's own max_body_size answers in plain text, not in the API's error shape."""
 
     def __init__(self, app: ASGIApp, limit: int, bulk_limit: int) -> None:
         self.app, self.limit, self.bulk_limit = app, limit, bulk_limit
@@ -154,8 +155,10 @@ def _custom_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
         }
 
         def ref(name: str, description: str) -> dict[str, Any]:
-            return {"description": description,
-                    "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}}
+            return {
+                "description": description,
+                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}},
+            }
 
         for path, ops in spec.get("paths", {}).items():
             for method, op in ops.items():
@@ -165,7 +168,9 @@ def _custom_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
                 responses.setdefault("400", ref("ValidationErrorBody", "Invalid request"))
                 if path.startswith(API_PREFIX) and not path.startswith(API_PREFIX + "/auth"):
                     responses.setdefault("401", ref("Error", "Missing, invalid or revoked API key"))
-                    responses.setdefault("403", ref("Error", "Missing scope, CSRF failure or another workspace"))
+                    responses.setdefault(
+                        "403", ref("Error", "Missing scope, CSRF failure or another workspace")
+                    )
                     responses.setdefault("429", ref("Error", "Rate limited; see Retry-After"))
                     responses.setdefault("404", ref("Error", "Not found in this workspace"))
                 if method in ("post", "patch", "put", "delete"):
@@ -185,6 +190,7 @@ def _custom_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application. Tests pass their own Settings; `viva serve` uses the env."""
     settings = settings or get_settings()
+    logs.configure(settings.log_level)
     engine = make_engine(settings.database_url)
 
     @asynccontextmanager
@@ -218,8 +224,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     head = schema.head_revision()
 
-    @app.get("/readyz", tags=["Health"], summary="Database reachable and migrated to head",
-             responses={503: {"description": "Not ready"}})
+    @app.get(
+        "/readyz",
+        tags=["Health"],
+        summary="Database reachable and migrated to head",
+        responses={503: {"description": "Not ready"}},
+    )
     async def readyz() -> JSONResponse:
         try:
             async with app.state.sessionmaker() as db:

@@ -80,8 +80,7 @@ def serve(
         console.print(f"  Sign in   : http://{host}:{port}/dashboard  as {first.email} / {first.password}")
         console.print(f"  API key   : {first.api_key}\n")
     console.print(f"Viva on http://{host}:{port}  (API docs: http://{host}:{port}/api/v1/docs)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level,
-                proxy_headers=True)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level, proxy_headers=True)
 
 
 @workspaces_app.command("create")

@@ -139,14 +139,33 @@ def _issue_message(err: dict[str, Any]) -> str:
     if kind in ("literal_error", "enum"):
         expected = ctx.get("expected", "")
         return f"Invalid enum value. Expected {expected}, received {value!r}"
-    if kind in ("string_type", "int_type", "float_type", "bool_type", "list_type",
-                "dict_type", "model_type", "uuid_type", "int_parsing", "float_parsing",
-                "bool_parsing", "model_attributes_type"):
+    if kind in (
+        "string_type",
+        "int_type",
+        "float_type",
+        "bool_type",
+        "list_type",
+        "dict_type",
+        "model_type",
+        "uuid_type",
+        "int_parsing",
+        "float_parsing",
+        "bool_parsing",
+        "model_attributes_type",
+    ):
         wanted = {
-            "string_type": "string", "int_type": "integer", "float_type": "number",
-            "bool_type": "boolean", "list_type": "array", "dict_type": "object",
-            "model_type": "object", "model_attributes_type": "object", "uuid_type": "uuid",
-            "int_parsing": "integer", "float_parsing": "number", "bool_parsing": "boolean",
+            "string_type": "string",
+            "int_type": "integer",
+            "float_type": "number",
+            "bool_type": "boolean",
+            "list_type": "array",
+            "dict_type": "object",
+            "model_type": "object",
+            "model_attributes_type": "object",
+            "uuid_type": "uuid",
+            "int_parsing": "integer",
+            "float_parsing": "number",
+            "bool_parsing": "boolean",
         }[kind]
         return f"Expected {wanted}, received {_received(value)}"
     if kind == "int_from_float":
@@ -202,7 +221,12 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        messages = {404: "Not found", 405: "Method not allowed"}
+        messages = {
+            404: "Not found",
+            405: "Method not allowed",
+            413: "Request body too large",
+            415: "Send the body as application/json",
+        }
         error = ApiError(messages.get(exc.status_code, str(exc.detail)))
         error.status = exc.status_code
         return render(error)
@@ -210,6 +234,4 @@ def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
         log.error("unhandled_error", path=request.url.path, exc_info=exc)
-        return JSONResponse(
-            {"error": "Internal server error; it is safe to retry"}, status_code=500
-        )
+        return JSONResponse({"error": "Internal server error; it is safe to retry"}, status_code=500)

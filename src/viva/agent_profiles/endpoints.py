@@ -70,7 +70,9 @@ async def get_agent_profile(db: DB, principal: Reader, profile_id: uuid.UUID) ->
     return {"data": service.to_read(await service.get(db, principal.workspace_id, profile_id))}
 
 
-@router.patch("/{profile_id}", response_model=DataResponse[AgentProfileRead], summary="Update an agent profile")
+@router.patch(
+    "/{profile_id}", response_model=DataResponse[AgentProfileRead], summary="Update an agent profile"
+)
 async def update_agent_profile(
     db: DB, principal: Writer, profile_id: uuid.UUID, patch: AgentProfileUpdate
 ) -> dict[str, Any]:

@@ -94,28 +94,44 @@ class AgentProfileCreate(StrictModel):
         for i, dim in enumerate(self.evaluationDimensions):
             key = dim.name.casefold()
             if key in seen:
-                issues.append(Issue(["evaluationDimensions", i, "name"],
-                                    f"Duplicate dimension name '{dim.name}'; names must be unique"))
+                issues.append(
+                    Issue(
+                        ["evaluationDimensions", i, "name"],
+                        f"Duplicate dimension name '{dim.name}'; names must be unique",
+                    )
+                )
             seen.add(key)
         total = sum(d.weight for d in self.evaluationDimensions)
         if abs(total - 100) > WEIGHT_TOLERANCE:
-            issues.append(Issue(["evaluationDimensions"],
-                                f"Dimension weights must sum to 100; they sum to {total:g}"))
+            issues.append(
+                Issue(["evaluationDimensions"], f"Dimension weights must sum to 100; they sum to {total:g}")
+            )
         top = SCALE_MAX[self.scoring.scale]
         for i, dim in enumerate(self.evaluationDimensions):
             if dim.passThreshold is not None and dim.passThreshold > top:
-                issues.append(Issue(["evaluationDimensions", i, "passThreshold"],
-                                    f"passThreshold {dim.passThreshold:g} is above the scale's maximum ({top:g} on {self.scoring.scale})"))
+                issues.append(
+                    Issue(
+                        ["evaluationDimensions", i, "passThreshold"],
+                        f"passThreshold {dim.passThreshold:g} is above the scale's maximum "
+                        f"({top:g} on {self.scoring.scale})",
+                    )
+                )
         logic = self.scoring.recommendationLogic
         if logic is not None:
             for i, rule in enumerate(logic.rules):
                 name = rule.when.dimension
                 if name != "overall" and name.casefold() not in seen:
-                    issues.append(Issue(["scoring", "recommendationLogic", "rules", i, "when", "dimension"],
-                                        f"Unknown dimension '{name}'; use 'overall' or one of the profile's dimension names"))
+                    issues.append(
+                        Issue(
+                            ["scoring", "recommendationLogic", "rules", i, "when", "dimension"],
+                            f"Unknown dimension '{name}'; use 'overall' or one of the "
+                            "profile's dimension names",
+                        )
+                    )
         if self.scoring.scoringMethod == "rule_based" and logic is None:
-            issues.append(Issue(["scoring", "recommendationLogic"],
-                                "Required when scoringMethod is rule_based"))
+            issues.append(
+                Issue(["scoring", "recommendationLogic"], "Required when scoringMethod is rule_based")
+            )
         if issues:
             raise ValidationFailed(issues)
         return self

@@ -133,8 +133,11 @@ async def delete(db: AsyncSession, workspace_id: uuid.UUID, profile_id: uuid.UUI
             "This agent profile is used by active stages; archive or reassign them first",
             code="in_use",
             stages=[
-                {"id": str(s.id), "stage_name": s.stage_name,
-                 "evaluation_template_id": str(s.evaluation_template_id)}
+                {
+                    "id": str(s.id),
+                    "stage_name": s.stage_name,
+                    "evaluation_template_id": str(s.evaluation_template_id),
+                }
                 for s in stages
             ],
         )

@@ -41,12 +41,19 @@ class Me(BaseModel):
 
 async def _me(db: AsyncSession, user_id: Any, email: str, name: str, csrf: str) -> Me:
     rows = await workspaces_repo.memberships_of(db, user_id)
-    return Me(email=email, name=name, csrf_token=csrf,
-              workspaces=[WorkspaceRef(slug=w.slug, name=w.name, role=m.role) for m, w in rows])
+    return Me(
+        email=email,
+        name=name,
+        csrf_token=csrf,
+        workspaces=[WorkspaceRef(slug=w.slug, name=w.name, role=m.role) for m, w in rows],
+    )
 
 
-@router.post("/sign-in", response_model=DataResponse[Me],
-             summary="Sign in with email and password; sets the session cookie")
+@router.post(
+    "/sign-in",
+    response_model=DataResponse[Me],
+    summary="Sign in with email and password; sets the session cookie",
+)
 async def sign_in(db: DB, request: Request, response: Response, body: SignIn) -> dict[str, Any]:
     settings = request.app.state.settings
     client = request.client.host if request.client else "?"
@@ -57,11 +64,25 @@ async def sign_in(db: DB, request: Request, response: Response, body: SignIn) ->
         db, body.email, body.password, timedelta(hours=settings.session_ttl_hours)
     )
     max_age = settings.session_ttl_hours * 3600
-    response.set_cookie(SESSION_COOKIE, token, max_age=max_age, httponly=True,
-                        samesite="lax", secure=settings.cookie_secure, path="/")
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+        path="/",
+    )
     # Readable by the page's script, which echoes it in the x-csrf-token header.
-    response.set_cookie(CSRF_COOKIE, session.csrf_token, max_age=max_age, httponly=False,
-                        samesite="strict", secure=settings.cookie_secure, path="/")
+    response.set_cookie(
+        CSRF_COOKIE,
+        session.csrf_token,
+        max_age=max_age,
+        httponly=False,
+        samesite="strict",
+        secure=settings.cookie_secure,
+        path="/",
+    )
     return {"data": await _me(db, user.id, user.email, user.name, session.csrf_token)}
 
 

@@ -74,7 +74,8 @@ async def create_api_key(
 async def revoke_api_key(db: AsyncSession, ref: str, workspace_id: uuid.UUID | None = None) -> ApiKey:
     """Revoke a key by id or display prefix (within one workspace when given)."""
     keys = [
-        k for k in await repository.api_key_by_id_or_prefix(db, ref)
+        k
+        for k in await repository.api_key_by_id_or_prefix(db, ref)
         if workspace_id is None or k.workspace_id == workspace_id
     ]
     if not keys:

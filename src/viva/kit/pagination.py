@@ -1,10 +1,12 @@
 """Page/pageSize/sort parameters and the list envelope's `meta`."""
-
-from __future__ import annotations
+# No `from __future__ import annotations` here: FastAPI must evaluate the dependency's
+# annotations, which refer to names local to page_params().
 
 import math
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from fastapi import Query
 
 T = TypeVar("T")
 
@@ -49,10 +51,6 @@ class Page(Generic[T]):
 def page_params(*sortable: str) -> Any:
     """A FastAPI dependency reading `page`, `pageSize` and `sort` (one of `sortable`,
     optionally prefixed with '-' for descending)."""
-    from typing import Annotated, Literal
-
-    from fastapi import Query
-
     choices = tuple(c for s in sortable for c in (s, f"-{s}"))
     SortChoice = Literal[choices]  # type: ignore[valid-type]
 
@@ -61,7 +59,9 @@ def page_params(*sortable: str) -> Any:
         pageSize: Annotated[  # noqa: N803 - the public API's spelling
             int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page (max 100)")
         ] = DEFAULT_PAGE_SIZE,
-        sort: Annotated[SortChoice, Query(description="Sort field; prefix '-' for descending")] = "created_at",  # type: ignore[valid-type, assignment]
+        sort: Annotated[
+            SortChoice, Query(description="Sort field; prefix '-' for descending")
+        ] = "created_at",  # type: ignore[valid-type, assignment]
     ) -> PageRequest:
         return PageRequest(page=page, page_size=pageSize, sort=sort)
 

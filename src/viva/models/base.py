@@ -32,9 +32,7 @@ class IdMixin:
 
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
-    updated_at: Mapped[datetime] = mapped_column(
-        UTCDateTime, default=clock.now, onupdate=clock.now
-    )
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
 
 
 class WorkspaceMixin:

@@ -34,8 +34,11 @@ async def create_participant(db: DB, principal: Writer, body: ParticipantCreate)
     return {"data": service.to_read(await service.create(db, principal.workspace_id, body))}
 
 
-@router.post("/bulk", response_model=DataResponse[BulkResult],
-             summary="Add up to 500 participants; invalid or duplicate rows are skipped with a reason")
+@router.post(
+    "/bulk",
+    response_model=DataResponse[BulkResult],
+    summary="Add up to 500 participants; invalid or duplicate rows are skipped with a reason",
+)
 async def bulk_create_participants(db: DB, principal: Writer, body: BulkCreate) -> dict[str, Any]:
     return {"data": await service.create_many(db, principal.workspace_id, body.participants)}
 
@@ -53,8 +56,15 @@ async def list_participants(
     q: Annotated[str | None, Query(max_length=200, description="Name or email contains")] = None,
 ) -> dict[str, Any]:
     page = await service.list_participants(
-        db, principal.workspace_id, paging, template_id=evaluation_template_id, status=status,
-        email=email, external_id=external_id, tag=tag, q=q,
+        db,
+        principal.workspace_id,
+        paging,
+        template_id=evaluation_template_id,
+        status=status,
+        email=email,
+        external_id=external_id,
+        tag=tag,
+        q=q,
     )
     return listing(page, service.to_read)
 
@@ -64,14 +74,21 @@ async def get_participant(db: DB, principal: Reader, participant_id: uuid.UUID) 
     return {"data": service.to_read(await service.get(db, principal.workspace_id, participant_id))}
 
 
-@router.patch("/{participant_id}", response_model=DataResponse[ParticipantRead], summary="Update a participant")
-async def update_participant(db: DB, principal: Writer, participant_id: uuid.UUID,
-                             body: ParticipantUpdate) -> dict[str, Any]:
+@router.patch(
+    "/{participant_id}", response_model=DataResponse[ParticipantRead], summary="Update a participant"
+)
+async def update_participant(
+    db: DB, principal: Writer, participant_id: uuid.UUID, body: ParticipantUpdate
+) -> dict[str, Any]:
     return {"data": service.to_read(await service.update(db, principal.workspace_id, participant_id, body))}
 
 
-@router.delete("/{participant_id}", status_code=204, response_class=Response,
-               summary="Erase a participant and everything about them")
+@router.delete(
+    "/{participant_id}",
+    status_code=204,
+    response_class=Response,
+    summary="Erase a participant and everything about them",
+)
 async def delete_participant(db: DB, principal: Deleter, participant_id: uuid.UUID) -> Response:
     await service.erase(db, principal.workspace_id, participant_id)
     return Response(status_code=204)

@@ -36,8 +36,12 @@ class ParticipantRepository(WorkspaceRepository[Participant]):
             stmt = stmt.where(JsonArrayContains(Participant.tags, tag))
         if q:
             pattern = f"%{escape_like(q)}%"
-            stmt = stmt.where(or_(Participant.name.ilike(pattern, escape="\\"),
-                                  Participant.email.ilike(pattern, escape="\\")))
+            stmt = stmt.where(
+                or_(
+                    Participant.name.ilike(pattern, escape="\\"),
+                    Participant.email.ilike(pattern, escape="\\"),
+                )
+            )
         return stmt
 
     async def existing_keys(self, keys: Collection[str]) -> set[str]:
@@ -51,8 +55,12 @@ class ParticipantRepository(WorkspaceRepository[Participant]):
         return set(rows.scalars())
 
     async def count_for_template(self, template_id: uuid.UUID) -> int:
-        stmt = select(func.count()).select_from(Participant).where(
-            Participant.workspace_id == self.workspace_id,
-            Participant.evaluation_template_id == template_id,
+        stmt = (
+            select(func.count())
+            .select_from(Participant)
+            .where(
+                Participant.workspace_id == self.workspace_id,
+                Participant.evaluation_template_id == template_id,
+            )
         )
         return int(await self.db.scalar(stmt) or 0)

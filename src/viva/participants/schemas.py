@@ -87,8 +87,11 @@ class ParticipantUpdate(StrictModel):
 class BulkCreate(StrictModel):
     participants: Annotated[
         list[dict[str, Any]],
-        Field(min_length=1, max_length=MAX_BULK,
-              description="Up to 500 participants; each is validated on its own and skipped if invalid"),
+        Field(
+            min_length=1,
+            max_length=MAX_BULK,
+            description="Up to 500 participants; each is validated on its own and skipped if invalid",
+        ),
     ]
 
 

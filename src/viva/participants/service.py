@@ -31,12 +31,22 @@ def dedupe_key(template_id: uuid.UUID | None, email: str) -> str:
 def to_read(p: Participant) -> ParticipantRead:
     return ParticipantRead.model_validate(
         {
-            "id": p.id, "name": p.name, "email": p.email,
-            "evaluation_template_id": p.evaluation_template_id, "external_id": p.external_id,
-            "phone": p.phone, "tags": p.tags, "profile": p.profile, "background": p.background,
-            "resume_url": p.resume_url, "resume_status": p.resume_status,
-            "resume_error": p.resume_error, "metadata": p.metadata_, "status": p.status,
-            "created_at": p.created_at, "updated_at": p.updated_at,
+            "id": p.id,
+            "name": p.name,
+            "email": p.email,
+            "evaluation_template_id": p.evaluation_template_id,
+            "external_id": p.external_id,
+            "phone": p.phone,
+            "tags": p.tags,
+            "profile": p.profile,
+            "background": p.background,
+            "resume_url": p.resume_url,
+            "resume_status": p.resume_status,
+            "resume_error": p.resume_error,
+            "metadata": p.metadata_,
+            "status": p.status,
+            "created_at": p.created_at,
+            "updated_at": p.updated_at,
         }
     )
 
@@ -77,24 +87,24 @@ async def create(db: AsyncSession, workspace_id: uuid.UUID, data: ParticipantCre
     """Create a participant; email is unique per (workspace, template)."""
     repo = ParticipantRepository(db, workspace_id)
     if data.evaluation_template_id:
-        await templates_service.get_template(db, workspace_id, data.evaluation_template_id,
-                                             "evaluation_template_id")
+        await templates_service.get_template(
+            db, workspace_id, data.evaluation_template_id, "evaluation_template_id"
+        )
     participant = _build(data)
     if await repo.existing_keys([participant.dedupe_key]):
         raise _duplicate(participant.email)
     repo.add(participant)
     await _flush_unique(db, participant.email)
-    await events.emit(db, workspace_id, "participant.created", _payload(participant),
-                      participant_id=participant.id)
+    await events.emit(
+        db, workspace_id, "participant.created", _payload(participant), participant_id=participant.id
+    )
     return participant
 
 
 def _reason(error: ApiError) -> str:
     issues = error.extra.get("issues")
     if issues:
-        return "; ".join(
-            f"{'.'.join(str(p) for p in i['path']) or 'row'}: {i['message']}" for i in issues
-        )
+        return "; ".join(f"{'.'.join(str(p) for p in i['path']) or 'row'}: {i['message']}" for i in issues)
     return error.message
 
 
@@ -124,8 +134,11 @@ async def create_many(db: AsyncSession, workspace_id: uuid.UUID, rows: list[dict
             except NotFound:
                 known_templates[tid] = False
         if tid is not None and not known_templates[tid]:
-            skipped.append(Skipped(index=index, email=email,
-                                   reason="evaluation_template_id: Evaluation template not found"))
+            skipped.append(
+                Skipped(
+                    index=index, email=email, reason="evaluation_template_id: Evaluation template not found"
+                )
+            )
             continue
         candidates.append((index, _build(data)))
 
@@ -134,8 +147,13 @@ async def create_many(db: AsyncSession, workspace_id: uuid.UUID, rows: list[dict
     seen: set[str] = set()
     for index, participant in candidates:
         if participant.dedupe_key in existing or participant.dedupe_key in seen:
-            skipped.append(Skipped(index=index, email=participant.email,
-                                   reason=f"duplicate_participant: {participant.email} already exists for this template"))
+            skipped.append(
+                Skipped(
+                    index=index,
+                    email=participant.email,
+                    reason=f"duplicate_participant: {participant.email} already exists for this template",
+                )
+            )
             continue
         seen.add(participant.dedupe_key)
         repo.add(participant)
@@ -143,8 +161,9 @@ async def create_many(db: AsyncSession, workspace_id: uuid.UUID, rows: list[dict
     if created:
         await _flush_unique(db, created[0].email)
         for participant in created:
-            await events.emit(db, workspace_id, "participant.created", _payload(participant),
-                              participant_id=participant.id)
+            await events.emit(
+                db, workspace_id, "participant.created", _payload(participant), participant_id=participant.id
+            )
     skipped.sort(key=lambda s: s.index)
     return BulkResult(created=[to_read(p) for p in created], skipped=skipped)
 
@@ -156,14 +175,16 @@ async def get(db: AsyncSession, workspace_id: uuid.UUID, participant_id: uuid.UU
     return participant
 
 
-async def list_participants(db: AsyncSession, workspace_id: uuid.UUID, request: PageRequest,
-                            **filters: Any) -> Page[Participant]:
+async def list_participants(
+    db: AsyncSession, workspace_id: uuid.UUID, request: PageRequest, **filters: Any
+) -> Page[Participant]:
     repo = ParticipantRepository(db, workspace_id)
     return await repo.paginate(repo.filtered(**filters), request)
 
 
-async def update(db: AsyncSession, workspace_id: uuid.UUID, participant_id: uuid.UUID,
-                 patch: ParticipantUpdate) -> Participant:
+async def update(
+    db: AsyncSession, workspace_id: uuid.UUID, participant_id: uuid.UUID, patch: ParticipantUpdate
+) -> Participant:
     """Apply a PATCH; a changed email or template is checked for duplicates again."""
     participant = await get(db, workspace_id, participant_id)
     changes = patch.model_dump(mode="json", exclude_unset=True)
@@ -174,8 +195,9 @@ async def update(db: AsyncSession, workspace_id: uuid.UUID, participant_id: uuid
     if "evaluation_template_id" in changes:
         changes["evaluation_template_id"] = patch.evaluation_template_id
         if patch.evaluation_template_id is not None:
-            await templates_service.get_template(db, workspace_id, patch.evaluation_template_id,
-                                                 "evaluation_template_id")
+            await templates_service.get_template(
+                db, workspace_id, patch.evaluation_template_id, "evaluation_template_id"
+            )
     if "email" in changes:
         changes["email"] = changes["email"].strip().lower()
     if "metadata" in changes:
@@ -191,8 +213,9 @@ async def update(db: AsyncSession, workspace_id: uuid.UUID, participant_id: uuid
             raise _duplicate(participant.email)
         participant.dedupe_key = key
     await _flush_unique(db, participant.email)
-    await events.emit(db, workspace_id, "participant.updated", _payload(participant),
-                      participant_id=participant.id)
+    await events.emit(
+        db, workspace_id, "participant.updated", _payload(participant), participant_id=participant.id
+    )
     return participant
 
 
@@ -202,10 +225,16 @@ async def erase(db: AsyncSession, workspace_id: uuid.UUID, participant_id: uuid.
     An anonymised `participant.deleted` event remains as the audit trail."""
     repo = ParticipantRepository(db, workspace_id)
     participant = await get(db, workspace_id, participant_id)
-    anonymised = {"participant": {"id": str(participant.id), "external_id": participant.external_id,
-                                  "evaluation_template_id": str(participant.evaluation_template_id)
-                                  if participant.evaluation_template_id else None,
-                                  "erased": True}}
+    anonymised = {
+        "participant": {
+            "id": str(participant.id),
+            "external_id": participant.external_id,
+            "evaluation_template_id": str(participant.evaluation_template_id)
+            if participant.evaluation_template_id
+            else None,
+            "erased": True,
+        }
+    }
     await events.redact_participant(db, workspace_id, participant.id, anonymised)
     await repo.delete(participant)
     await db.flush()

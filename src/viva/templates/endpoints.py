@@ -33,8 +33,9 @@ TReader = Annotated[Principal, Depends(require("evaluation_templates.read"))]
 TWriter = Annotated[Principal, Depends(require("evaluation_templates.write"))]
 
 
-@templates_router.post("", status_code=201, response_model=DataResponse[TemplateDetail],
-                       summary="Create an evaluation template")
+@templates_router.post(
+    "", status_code=201, response_model=DataResponse[TemplateDetail], summary="Create an evaluation template"
+)
 async def create_template(db: DB, principal: TWriter, body: TemplateCreate) -> dict[str, Any]:
     template = await service.create_template(db, principal.workspace_id, body)
     return {"data": await service.template_detail(db, template)}
@@ -53,23 +54,30 @@ async def list_templates(
     return listing(page, service.template_to_read)
 
 
-@templates_router.get("/{template_id}", response_model=DataResponse[TemplateDetail],
-                      summary="Get a template with its stages")
+@templates_router.get(
+    "/{template_id}", response_model=DataResponse[TemplateDetail], summary="Get a template with its stages"
+)
 async def get_template(db: DB, principal: TReader, template_id: uuid.UUID) -> dict[str, Any]:
     template = await service.get_template(db, principal.workspace_id, template_id)
     return {"data": await service.template_detail(db, template)}
 
 
-@templates_router.patch("/{template_id}", response_model=DataResponse[TemplateDetail],
-                        summary="Update a template")
-async def update_template(db: DB, principal: TWriter, template_id: uuid.UUID,
-                          body: TemplateUpdate) -> dict[str, Any]:
+@templates_router.patch(
+    "/{template_id}", response_model=DataResponse[TemplateDetail], summary="Update a template"
+)
+async def update_template(
+    db: DB, principal: TWriter, template_id: uuid.UUID, body: TemplateUpdate
+) -> dict[str, Any]:
     template = await service.update_template(db, principal.workspace_id, template_id, body)
     return {"data": await service.template_detail(db, template)}
 
 
-@templates_router.delete("/{template_id}", status_code=204, response_class=Response,
-                         summary="Delete a template (409 while participants use it)")
+@templates_router.delete(
+    "/{template_id}",
+    status_code=204,
+    response_class=Response,
+    summary="Delete a template (409 while participants use it)",
+)
 async def delete_template(db: DB, principal: TWriter, template_id: uuid.UUID) -> Response:
     await service.delete_template(db, principal.workspace_id, template_id)
     return Response(status_code=204)
@@ -80,8 +88,9 @@ SReader = Annotated[Principal, Depends(require("evaluation_stages.read"))]
 SWriter = Annotated[Principal, Depends(require("evaluation_stages.write"))]
 
 
-@stages_router.post("", status_code=201, response_model=DataResponse[StageRead],
-                    summary="Add a stage to a template")
+@stages_router.post(
+    "", status_code=201, response_model=DataResponse[StageRead], summary="Add a stage to a template"
+)
 async def create_stage(db: DB, principal: SWriter, body: StageCreate) -> dict[str, Any]:
     return {"data": service.stage_to_read(await service.create_stage(db, principal.workspace_id, body))}
 
@@ -95,8 +104,9 @@ async def list_stages(
     status: Annotated[Status | None, Query()] = None,
     stage_type: Annotated[StageType | None, Query()] = None,
 ) -> dict[str, Any]:
-    page = await service.list_stages(db, principal.workspace_id, paging,
-                                     evaluation_template_id, status, stage_type)
+    page = await service.list_stages(
+        db, principal.workspace_id, paging, evaluation_template_id, status, stage_type
+    )
     return listing(page, service.stage_to_read)
 
 

@@ -9,8 +9,12 @@ from viva.kit.schemas import Label, LongText, Name, StrictModel, StringList, Tim
 
 UseCase = Literal["hiring", "admissions", "training", "custom_api"]
 SuccessOutcome = Literal[
-    "hire_no_hire", "admit_reject", "pass_fail", "ready_needs_training",
-    "certified_not_certified", "custom",
+    "hire_no_hire",
+    "admit_reject",
+    "pass_fail",
+    "ready_needs_training",
+    "certified_not_certified",
+    "custom",
 ]
 Difficulty = Literal["beginner", "intermediate", "advanced", "expert", "adaptive"]
 SessionMode = Literal[
@@ -19,8 +23,12 @@ SessionMode = Literal[
 Visibility = Literal["private", "team", "organization", "public_template"]
 Status = Literal["draft", "active", "archived"]
 StageType = Literal[
-    "ai_interview", "roleplay_simulation", "practice_session", "manual_review",
-    "async_assessment", "final_review",
+    "ai_interview",
+    "roleplay_simulation",
+    "practice_session",
+    "manual_review",
+    "async_assessment",
+    "final_review",
 ]
 AutomationRule = Literal["none", "auto_advance", "require_reviewer_approval"]
 

@@ -37,7 +37,9 @@ async def template_detail(db: AsyncSession, template: EvaluationTemplate) -> Tem
     )
 
 
-async def create_template(db: AsyncSession, workspace_id: uuid.UUID, data: TemplateCreate) -> EvaluationTemplate:
+async def create_template(
+    db: AsyncSession, workspace_id: uuid.UUID, data: TemplateCreate
+) -> EvaluationTemplate:
     """Create a template; `success_outcome` is derived from `use_case` when not given."""
     values = data.model_dump()
     values["success_outcome"] = data.success_outcome or DERIVED_OUTCOME[data.use_case]
@@ -46,8 +48,9 @@ async def create_template(db: AsyncSession, workspace_id: uuid.UUID, data: Templ
     return template
 
 
-async def get_template(db: AsyncSession, workspace_id: uuid.UUID, template_id: uuid.UUID,
-                       param: str | None = None) -> EvaluationTemplate:
+async def get_template(
+    db: AsyncSession, workspace_id: uuid.UUID, template_id: uuid.UUID, param: str | None = None
+) -> EvaluationTemplate:
     """A template of this workspace, or 404 (naming the request field `param` if given)."""
     template = await TemplateRepository(db, workspace_id).get(template_id)
     if template is None:
@@ -56,15 +59,20 @@ async def get_template(db: AsyncSession, workspace_id: uuid.UUID, template_id: u
 
 
 async def list_templates(
-    db: AsyncSession, workspace_id: uuid.UUID, request: PageRequest,
-    status: str | None = None, use_case: str | None = None, q: str | None = None,
+    db: AsyncSession,
+    workspace_id: uuid.UUID,
+    request: PageRequest,
+    status: str | None = None,
+    use_case: str | None = None,
+    q: str | None = None,
 ) -> Page[EvaluationTemplate]:
     repo = TemplateRepository(db, workspace_id)
     return await repo.paginate(repo.filtered(status, use_case, q), request)
 
 
-async def update_template(db: AsyncSession, workspace_id: uuid.UUID, template_id: uuid.UUID,
-                          patch: TemplateUpdate) -> EvaluationTemplate:
+async def update_template(
+    db: AsyncSession, workspace_id: uuid.UUID, template_id: uuid.UUID, patch: TemplateUpdate
+) -> EvaluationTemplate:
     """Apply a PATCH. Fields sent as null are refused where the field cannot be empty."""
     template = await get_template(db, workspace_id, template_id)
     changes = patch.model_dump(exclude_unset=True)
@@ -137,20 +145,27 @@ async def get_stage(db: AsyncSession, workspace_id: uuid.UUID, stage_id: uuid.UU
 
 
 async def list_stages(
-    db: AsyncSession, workspace_id: uuid.UUID, request: PageRequest,
-    template_id: uuid.UUID | None = None, status: str | None = None, stage_type: str | None = None,
+    db: AsyncSession,
+    workspace_id: uuid.UUID,
+    request: PageRequest,
+    template_id: uuid.UUID | None = None,
+    status: str | None = None,
+    stage_type: str | None = None,
 ) -> Page[EvaluationStage]:
     repo = StageRepository(db, workspace_id)
     return await repo.paginate(repo.filtered(template_id, status, stage_type), request)
 
 
-async def stages_of_template(db: AsyncSession, workspace_id: uuid.UUID, template_id: uuid.UUID) -> list[EvaluationStage]:
+async def stages_of_template(
+    db: AsyncSession, workspace_id: uuid.UUID, template_id: uuid.UUID
+) -> list[EvaluationStage]:
     """Every stage of a template in pipeline order (stage_order, then creation)."""
     return await StageRepository(db, workspace_id).of_template(template_id)
 
 
-async def update_stage(db: AsyncSession, workspace_id: uuid.UUID, stage_id: uuid.UUID,
-                       patch: StageUpdate) -> EvaluationStage:
+async def update_stage(
+    db: AsyncSession, workspace_id: uuid.UUID, stage_id: uuid.UUID, patch: StageUpdate
+) -> EvaluationStage:
     stage = await get_stage(db, workspace_id, stage_id)
     changes = patch.model_dump(exclude_unset=True)
     moved = changes.pop("evaluation_template_id", stage.evaluation_template_id)
@@ -169,8 +184,11 @@ async def update_stage(db: AsyncSession, workspace_id: uuid.UUID, stage_id: uuid
         changes["max_attempts"] = 3  # the documented default when retakes are allowed
     if changes.get("allow_retake") is False and "max_attempts" not in changes:
         changes["max_attempts"] = 1
-    _check_attempts(changes.get("allow_retake", stage.allow_retake),
-                    changes.get("max_attempts", stage.max_attempts), "max_attempts")
+    _check_attempts(
+        changes.get("allow_retake", stage.allow_retake),
+        changes.get("max_attempts", stage.max_attempts),
+        "max_attempts",
+    )
     for key, value in changes.items():
         setattr(stage, key, value)
     await db.flush()
@@ -184,6 +202,7 @@ async def delete_stage(db: AsyncSession, workspace_id: uuid.UUID, stage_id: uuid
     await db.flush()
 
 
-async def active_stages_using_profile(db: AsyncSession, workspace_id: uuid.UUID,
-                                      profile_id: uuid.UUID) -> list[EvaluationStage]:
+async def active_stages_using_profile(
+    db: AsyncSession, workspace_id: uuid.UUID, profile_id: uuid.UUID
+) -> list[EvaluationStage]:
     return await StageRepository(db, workspace_id).active_using_profile(profile_id)

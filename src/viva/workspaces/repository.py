@@ -22,13 +22,9 @@ async def user_by_email(db: AsyncSession, email: str) -> User | None:
     return await db.scalar(select(User).where(User.email == email.lower()))
 
 
-async def membership(
-    db: AsyncSession, user_id: uuid.UUID, workspace_id: uuid.UUID
-) -> Membership | None:
+async def membership(db: AsyncSession, user_id: uuid.UUID, workspace_id: uuid.UUID) -> Membership | None:
     return await db.scalar(
-        select(Membership).where(
-            Membership.user_id == user_id, Membership.workspace_id == workspace_id
-        )
+        select(Membership).where(Membership.user_id == user_id, Membership.workspace_id == workspace_id)
     )
 
 

@@ -1,0 +1,187 @@
+"""Every route of the API, walked with the wrong credentials.
+
+- another workspace's key: objects are 404, lists leak nothing;
+- a key lacking the route's scope: 403 naming it;
+- no key or a bad key: 401.
+Routes are discovered from the app, so new routes are covered automatically; a route
+whose path parameter has no seeder below fails loudly until one is added."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.fixtures.factories import Tenant, make_key, profile_body, template_body
+from tests.fixtures.routes import PUBLIC_API_ROUTES, api_routes
+from viva.auth.scopes import ALL_SCOPES
+
+SECRET_EMAIL = "only-in-acme@example.com"
+SECRET_NAME = "Acme Private Marker"
+# Creates whose body (see body_for) points at the other workspace's objects: must be 404.
+REFERENCING_CREATES = {"/api/v1/evaluation-stages", "/api/v1/participants", "/api/v1/agent-profiles"}
+
+
+async def seed_workspace(client: httpx.AsyncClient, owner: Tenant) -> dict[str, str]:
+    """One object of every kind in the owner's workspace; returns path-param -> id."""
+    h = owner.headers
+
+    async def post(path: str, body: dict[str, Any]) -> str:
+        r = await client.post(path, json=body, headers=h)
+        assert r.status_code == 201, r.text
+        return str(r.json()["data"]["id"])
+
+    ids: dict[str, str] = {}
+    ids["profile_id"] = await post("/api/v1/agent-profiles", profile_body(name=SECRET_NAME))
+    ids["template_id"] = await post("/api/v1/evaluation-templates", template_body(template_name=SECRET_NAME))
+    ids["stage_id"] = await post(
+        "/api/v1/evaluation-stages",
+        {
+            "evaluation_template_id": ids["template_id"],
+            "type": "screen",
+            "stage_name": SECRET_NAME,
+            "agent_profile_id": ids["profile_id"],
+        },
+    )
+    ids["participant_id"] = await post(
+        "/api/v1/participants",
+        {
+            "name": SECRET_NAME,
+            "email": SECRET_EMAIL,
+            "evaluation_template_id": ids["template_id"],
+            "external_id": "acme-ext-1",
+        },
+    )
+    return ids
+
+
+def body_for(method: str, path: str, ids: dict[str, str]) -> dict[str, Any] | None:
+    """A body that is valid apart from pointing at the owner's objects."""
+    if method not in ("POST", "PATCH", "PUT"):
+        return None
+    references = {
+        "/api/v1/evaluation-stages": {
+            "evaluation_template_id": ids["template_id"],
+            "type": "x",
+            "agent_profile_id": ids["profile_id"],
+        },
+        "/api/v1/participants": {
+            "name": "X",
+            "email": "x@example.com",
+            "evaluation_template_id": ids["template_id"],
+        },
+        "/api/v1/participants/bulk": {
+            "participants": [
+                {"name": "X", "email": "x@example.com", "evaluation_template_id": ids["template_id"]}
+            ]
+        },
+    }
+    return references.get(path, {})
+
+
+def fill(path: str, ids: dict[str, str]) -> str:
+    for name, value in ids.items():
+        path = path.replace("{" + name + "}", value)
+    assert "{" not in path, f"no seeder for a path parameter of {path}: add one to seed_workspace()"
+    return path
+
+
+async def call(
+    client: httpx.AsyncClient,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    ids: dict[str, str],
+    query: str = "",
+) -> httpx.Response:
+    body = body_for(method, path, ids)
+    url = fill(path, ids) + query
+    if path == "/api/v1/agent-profiles" and method == "POST":
+        url += "?action=fork"
+        body = {"sourceId": ids["profile_id"]}
+    return await client.request(method, url, json=body, headers=headers)
+
+
+@pytest.fixture
+async def seeded(client: httpx.AsyncClient, tenant: Tenant) -> dict[str, str]:
+    return await seed_workspace(client, tenant)
+
+
+def test_every_api_route_is_authenticated_or_deliberately_public(app):
+    for route in api_routes(app):
+        if not route.authenticated:
+            assert (route.method, route.path) in PUBLIC_API_ROUTES, f"{route} has no auth dependency"
+        elif route.scope is not None:
+            assert route.scope in ALL_SCOPES, f"{route} names unknown scope {route.scope}"
+
+
+async def test_another_workspace_sees_nothing(app, client, tenant, other, seeded):
+    leaks = [seeded[k] for k in seeded] + [SECRET_EMAIL, SECRET_NAME, "acme-ext-1"]
+    walked = 0
+    for route in api_routes(app):
+        if not route.authenticated:
+            continue
+        walked += 1
+        r = await call(client, route.method, route.path, other.headers, seeded)
+        if route.params or (route.method == "POST" and route.path in REFERENCING_CREATES):
+            assert r.status_code == 404, f"{route.method} {route.path}: {r.status_code} {r.text}"
+        else:
+            assert r.status_code < 500, f"{route.method} {route.path}: {r.text}"
+        for marker in leaks:
+            assert marker not in r.text, f"{route.method} {route.path} leaked {marker}: {r.text}"
+        if route.method == "GET" and not route.params:
+            # Filters naming the other workspace's objects must come back empty too.
+            q = f"?evaluation_template_id={seeded['template_id']}&email={SECRET_EMAIL}"
+            r = await call(client, "GET", route.path, other.headers, seeded, q)
+            assert r.status_code in (200, 400), r.text
+            for marker in leaks:
+                assert marker not in r.text, f"GET {route.path}{q} leaked {marker}"
+    assert walked >= 20
+    # And the owner still sees every object (the walk above changed nothing of theirs).
+    for kind, path in (
+        ("profile_id", "agent-profiles"),
+        ("template_id", "evaluation-templates"),
+        ("stage_id", "evaluation-stages"),
+        ("participant_id", "participants"),
+    ):
+        r = await client.get(f"/api/v1/{path}/{seeded[kind]}", headers=tenant.headers)
+        assert r.status_code == 200, (kind, r.text)
+        assert SECRET_NAME in r.text
+
+
+async def test_every_route_refuses_a_key_without_its_scope(app, client, tenant, seeded):
+    keys: dict[str, str] = {}
+    checked = 0
+    for route in api_routes(app):
+        if route.scope is None:
+            continue
+        if route.scope not in keys:
+            keys[route.scope] = await make_key(app, tenant.slug, [s for s in ALL_SCOPES if s != route.scope])
+        r = await call(client, route.method, route.path, {"x-api-key": keys[route.scope]}, seeded)
+        assert r.status_code == 403, f"{route.method} {route.path}: {r.status_code} {r.text}"
+        assert r.json()["scope"] == route.scope and route.scope in r.json()["error"]
+        checked += 1
+    assert checked >= 20
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"x-api-key": "iv_live_not-a-real-key"},
+        {"x-api-key": "sk_wrong_prefix"},
+        {"authorization": "Bearer iv_live_nope"},
+    ],
+)
+async def test_every_route_needs_a_valid_key(app, client, headers, seeded):
+    for route in api_routes(app):
+        if not route.authenticated:
+            continue
+        r = await call(client, route.method, route.path, headers, seeded)
+        assert r.status_code == 401, f"{route.method} {route.path}: {r.status_code} {r.text}"
+        assert r.json()["error"]
+
+
+Seeder = Callable[[httpx.AsyncClient, Tenant], Awaitable[dict[str, str]]]
