@@ -31,12 +31,10 @@ class Background(StrictModel):
     languages: Annotated[list[text(100)], Field(max_length=50)] = []
 
 
-def _check_resume_url(value: AnyUrl | None) -> str | None:
-    if value is None:
-        return None
-    if value.scheme != "https":
+def _check_resume_url(value: AnyUrl | None) -> AnyUrl | None:
+    if value is not None and value.scheme != "https":
         raise ValueError("resume_url must be an https URL")
-    return str(value)
+    return value
 
 
 def _check_metadata(value: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -86,7 +84,7 @@ class ParticipantUpdate(StrictModel):
 
 class BulkCreate(StrictModel):
     participants: Annotated[
-        list[dict[str, Any]],
+        list[Any],  # rows are checked one by one, so a bad row is skipped, not fatal
         Field(
             min_length=1,
             max_length=MAX_BULK,

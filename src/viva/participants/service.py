@@ -108,7 +108,7 @@ def _reason(error: ApiError) -> str:
     return error.message
 
 
-async def create_many(db: AsyncSession, workspace_id: uuid.UUID, rows: list[dict[str, Any]]) -> BulkResult:
+async def create_many(db: AsyncSession, workspace_id: uuid.UUID, rows: list[Any]) -> BulkResult:
     """Create up to 500 participants at once. Each row is checked on its own; rows that are
     invalid, name an unknown template, or duplicate an existing participant (or an earlier
     row) are skipped with the reason, and the rest are created together."""

@@ -1,0 +1,175 @@
+from __future__ import annotations
+
+from tests.fixtures.factories import profile_body, template_body
+
+API = "/api/v1/agent-profiles"
+
+
+async def test_defaults_are_filled_and_echoed(client, tenant):
+    body = profile_body()
+    del body["interaction"]
+    r = await client.post(API, json=body, headers=tenant.headers)
+    assert r.status_code == 201
+    p = r.json()["data"]
+    assert p["interaction"] == {
+        "tone": "professional",
+        "style": "structured",
+        "difficulty": "medium",
+        "probingDepth": "medium",
+    }
+    assert p["output"] == {
+        "includeTranscript": True,
+        "includeScoreBreakdown": True,
+        "includeRecommendation": True,
+        "includeImprovementFeedback": True,
+    }
+    assert p["isPublic"] is False and p["forkedFromId"] is None
+    assert p["created_at"].endswith("Z") and len(p["created_at"]) == 24
+    r = await client.get(f"{API}/{p['id']}", headers=tenant.headers)
+    assert r.json()["data"] == p
+
+
+async def test_dimension_rules(client, tenant):
+    dims = [{"name": "Coding", "weight": 50, "passThreshold": 11}, {"name": "coding", "weight": 50}]
+    r = await client.post(API, json=profile_body(evaluationDimensions=dims), headers=tenant.headers)
+    assert r.status_code == 400
+    messages = {tuple(i["path"]): i["message"] for i in r.json()["issues"]}
+    assert "Duplicate dimension name" in messages[("evaluationDimensions", 1, "name")]
+    assert "above the scale's maximum" in messages[("evaluationDimensions", 0, "passThreshold")]
+    r = await client.post(API, json=profile_body(evaluationDimensions=[]), headers=tenant.headers)
+    assert r.status_code == 400 and r.json()["issues"][0]["path"] == ["evaluationDimensions"]
+    many = [{"name": f"D{i}", "weight": 100 / 13} for i in range(13)]
+    r = await client.post(API, json=profile_body(evaluationDimensions=many), headers=tenant.headers)
+    assert r.status_code == 400
+    # weights within ±0.01 of 100 are fine (thirds)
+    thirds = [{"name": f"D{i}", "weight": 33.333} for i in range(3)]
+    r = await client.post(API, json=profile_body(evaluationDimensions=thirds), headers=tenant.headers)
+    assert r.status_code == 201, r.text
+
+
+async def test_rule_based_scoring_needs_logic_naming_real_dimensions(client, tenant):
+    scoring = {"scoringMethod": "rule_based"}
+    r = await client.post(API, json=profile_body(scoring=scoring), headers=tenant.headers)
+    assert r.status_code == 400
+    assert r.json()["issues"][0]["path"] == ["scoring", "recommendationLogic"]
+    scoring["recommendationLogic"] = {
+        "rules": [{"when": {"dimension": "Typing", "op": ">=", "value": 8}, "recommendation": "hire"}],
+        "default": "no_hire",
+    }
+    r = await client.post(API, json=profile_body(scoring=scoring), headers=tenant.headers)
+    assert r.status_code == 400
+    assert r.json()["issues"][0]["path"] == [
+        "scoring",
+        "recommendationLogic",
+        "rules",
+        0,
+        "when",
+        "dimension",
+    ]
+    scoring["recommendationLogic"]["rules"][0]["when"]["dimension"] = "coding"
+    scoring["recommendationLogic"]["rules"].append(
+        {"when": {"dimension": "overall", "op": "<", "value": 4}, "recommendation": "no_hire"}
+    )
+    r = await client.post(API, json=profile_body(scoring=scoring), headers=tenant.headers)
+    assert r.status_code == 201, r.text
+    assert r.json()["data"]["scoring"]["recommendationLogic"]["default"] == "no_hire"
+
+
+async def test_patch_merges_objects_replaces_lists_and_revalidates(client, tenant):
+    r = await client.post(API, json=profile_body(), headers=tenant.headers)
+    pid = r.json()["data"]["id"]
+    r = await client.patch(f"{API}/{pid}", json={"interaction": {"tone": "friendly"}}, headers=tenant.headers)
+    assert r.status_code == 200
+    inter = r.json()["data"]["interaction"]
+    assert inter["tone"] == "friendly" and inter["difficulty"] == "hard" and inter["probingDepth"] == "high"
+    r = await client.patch(
+        f"{API}/{pid}",
+        json={"evaluationDimensions": [{"name": "Only", "weight": 100}]},
+        headers=tenant.headers,
+    )
+    assert [d["name"] for d in r.json()["data"]["evaluationDimensions"]] == ["Only"]
+    r = await client.patch(
+        f"{API}/{pid}",
+        json={"evaluationDimensions": [{"name": "Half", "weight": 50}]},
+        headers=tenant.headers,
+    )
+    assert r.status_code == 400 and "sum to 50" in r.json()["issues"][0]["message"]
+    r = await client.patch(f"{API}/{pid}", json={"name": None}, headers=tenant.headers)
+    assert r.status_code == 400 and r.json()["issues"][0]["path"] == ["name"]
+    r = await client.get(f"{API}/{pid}", headers=tenant.headers)
+    assert r.json()["data"]["name"] == "Backend Hiring Agent"  # failed patches changed nothing
+
+
+async def test_public_library_and_fork(client, tenant, other):
+    r = await client.post(API, json=profile_body(name="Shared", isPublic=True), headers=tenant.headers)
+    public_id = r.json()["data"]["id"]
+    r = await client.post(API, json=profile_body(name="Private"), headers=tenant.headers)
+    private_id = r.json()["data"]["id"]
+
+    r = await client.get(f"{API}?public=true", headers=other.headers)
+    assert [p["name"] for p in r.json()["data"]] == ["Shared"]
+    r = await client.get(API, headers=other.headers)
+    assert r.json()["meta"]["total"] == 0
+    # Reading it directly is still a 404: the library is for copying.
+    assert (await client.get(f"{API}/{public_id}", headers=other.headers)).status_code == 404
+
+    r = await client.post(f"{API}?action=fork", json={"sourceId": public_id}, headers=other.headers)
+    assert r.status_code == 201, r.text
+    fork = r.json()["data"]
+    assert fork["id"] != public_id and fork["forkedFromId"] == public_id
+    assert fork["name"] == "Shared" and fork["isPublic"] is False
+    r = await client.post(f"{API}?action=fork", json={"sourceId": private_id}, headers=other.headers)
+    assert r.status_code == 404
+    r = await client.post(f"{API}?action=fork", json={"name": "x"}, headers=other.headers)
+    assert r.status_code == 400
+    # The fork is independent of its source.
+    await client.patch(f"{API}/{public_id}", json={"name": "Renamed"}, headers=tenant.headers)
+    r = await client.get(f"{API}/{fork['id']}", headers=other.headers)
+    assert r.json()["data"]["name"] == "Shared"
+
+
+async def test_delete_refused_while_an_active_stage_uses_it(client, tenant):
+    h = tenant.headers
+    pid = (await client.post(API, json=profile_body(), headers=h)).json()["data"]["id"]
+    tid = (await client.post("/api/v1/evaluation-templates", json=template_body(), headers=h)).json()["data"][
+        "id"
+    ]
+    stage = (
+        await client.post(
+            "/api/v1/evaluation-stages",
+            json={
+                "evaluation_template_id": tid,
+                "type": "screen",
+                "stage_name": "Phone Screen",
+                "agent_profile_id": pid,
+            },
+            headers=h,
+        )
+    ).json()["data"]
+    r = await client.delete(f"{API}/{pid}", headers=h)
+    assert r.status_code == 409
+    body = r.json()
+    assert body["code"] == "in_use"
+    assert body["stages"] == [
+        {"id": stage["id"], "stage_name": "Phone Screen", "evaluation_template_id": tid}
+    ]
+    await client.patch(f"/api/v1/evaluation-stages/{stage['id']}", json={"status": "archived"}, headers=h)
+    r = await client.delete(f"{API}/{pid}", headers=h)
+    assert r.status_code == 204 and r.content == b""
+    assert (await client.get(f"{API}/{pid}", headers=h)).status_code == 404
+    r = await client.get(f"/api/v1/evaluation-stages/{stage['id']}", headers=h)
+    assert r.json()["data"]["agent_profile_id"] is None
+
+
+async def test_list_paginates_and_sorts(client, tenant):
+    for name in ("b", "a", "c"):
+        await client.post(API, json=profile_body(name=name), headers=tenant.headers)
+    r = await client.get(f"{API}?sort=name&pageSize=2", headers=tenant.headers)
+    assert [p["name"] for p in r.json()["data"]] == ["a", "b"]
+    assert r.json()["meta"] == {"page": 1, "pageSize": 2, "total": 3, "totalPages": 2}
+    r = await client.get(f"{API}?sort=-name&pageSize=2&page=2", headers=tenant.headers)
+    assert [p["name"] for p in r.json()["data"]] == ["a"]
+    r = await client.get(f"{API}?sort=-created_at", headers=tenant.headers)
+    assert [p["name"] for p in r.json()["data"]] == ["c", "a", "b"]
+    r = await client.get(f"{API}?q=B", headers=tenant.headers)
+    assert [p["name"] for p in r.json()["data"]] == ["b"]
