@@ -19,7 +19,7 @@ class RateLimiter:
         storage: Storage
         if redis_url:
             uri = redis_url if redis_url.startswith("async+") else "async+" + redis_url
-            storage = storage_from_string(uri)
+            storage = storage_from_string(uri, implementation="redispy")  # redis-py, not coredis
         else:
             storage = MemoryStorage()
         self.storage = storage

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from typing import Annotated, Any, Literal
 
@@ -37,8 +38,30 @@ def _check_resume_url(value: AnyUrl | None) -> AnyUrl | None:
     return value
 
 
+def _check_storable(value: Any) -> None:
+    """Free-form JSON must be storable as jsonb on every backend: no NaN/Infinity (Python's
+    parser accepts them, JSON does not), no NUL, no lone surrogates (not UTF-8)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("metadata numbers must be finite (no NaN or Infinity)")
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("metadata must not contain the NUL character (\\u0000)")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("metadata must be valid Unicode (it has a lone surrogate)") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_storable(key)
+            _check_storable(item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_storable(item)
+
+
 def _check_metadata(value: dict[str, Any] | None) -> dict[str, Any] | None:
     if value is not None:
+        _check_storable(value)
         size = len(json.dumps(value, separators=(",", ":")).encode())
         if size > MAX_METADATA_BYTES:
             raise ValueError(f"metadata is {size} bytes; the limit is {MAX_METADATA_BYTES} (16 KiB)")
