@@ -35,7 +35,7 @@ async def test_quickstart_steps_1_to_4_verbatim(settings, tenant):
     ids: dict[str, str] = {}
     with live_server(settings) as base:
         for step, (command, name) in enumerate(
-            zip(commands[:4], ["AGENT_ID", "TEMPLATE_ID", "STAGE_ID", "CANDIDATE_ID"]), start=1
+            zip(commands[:4], ["AGENT_ID", "TEMPLATE_ID", "STAGE_ID", "CANDIDATE_ID"], strict=True), start=1
         ):
             command = (
                 command.replace("https://www.intervyo.ai", base)
@@ -44,7 +44,8 @@ async def test_quickstart_steps_1_to_4_verbatim(settings, tenant):
             )
             for placeholder, value in ids.items():
                 command = command.replace(f'"{placeholder}"', f'"{value}"')
-            out = subprocess.run(
+            # Blocking is fine: the server runs on its own thread and event loop.
+            out = subprocess.run(  # noqa: ASYNC221
                 ["bash", "-c", command + " -sS -w '\\n%{http_code}'"],
                 capture_output=True,
                 text=True,
