@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from viva.auth import service
 from viva.auth.dependencies import CSRF_HEADER, SESSION_COOKIE
 from viva.db import get_db
-from viva.errors import TooManyRequests, Unauthorized
+from viva.errors import Forbidden, TooManyRequests, Unauthorized
 from viva.kit.schemas import DataResponse, StrictModel, text
-from viva.workspaces import repository as workspaces_repo
+from viva.workspaces import service as workspaces
 
 router = APIRouter(prefix="/auth", tags=["Dashboard sign-in"])
 DB = Annotated[AsyncSession, Depends(get_db)]
@@ -40,7 +40,7 @@ class Me(BaseModel):
 
 
 async def _me(db: AsyncSession, user_id: Any, email: str, name: str, csrf: str) -> Me:
-    rows = await workspaces_repo.memberships_of(db, user_id)
+    rows = await workspaces.memberships(db, user_id)
     return Me(
         email=email,
         name=name,
@@ -92,8 +92,7 @@ async def me(db: DB, request: Request) -> dict[str, Any]:
     session = await service.session_for_cookie(db, token) if token else None
     if session is None:
         raise Unauthorized("Not signed in")
-    user = await db.get(service.User, session.user_id)
-    assert user is not None
+    user = await service.user_of(db, session)
     return {"data": await _me(db, user.id, user.email, user.name, session.csrf_token)}
 
 
@@ -103,8 +102,6 @@ async def sign_out(db: DB, request: Request) -> Response:
     if token:
         session = await service.session_for_cookie(db, token)
         if session is not None and request.headers.get(CSRF_HEADER) != session.csrf_token:
-            from viva.errors import Forbidden
-
             raise Forbidden("Missing or wrong CSRF token", code="csrf_failed")
         await service.sign_out(db, token)
     response = Response(status_code=204)

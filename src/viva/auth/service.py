@@ -16,7 +16,7 @@ from viva.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 from viva.kit import clock
 from viva.kit.crypto import constant_time_equals, random_token, token_hash
 from viva.models import ApiKey, User, UserSession, Workspace
-from viva.workspaces import repository as workspaces_repo
+from viva.workspaces import service as workspaces
 
 KEY_PREFIX = "iv_live_"
 # last_used_at is written at most this often per key, so reads don't all become writes.
@@ -100,8 +100,7 @@ async def authenticate_api_key(db: AsyncSession, secret: str, account_slug: str 
         raise Unauthorized("Invalid API key")
     if key.revoked_at is not None:
         raise Unauthorized("This API key has been revoked")
-    workspace = await workspaces_repo.workspace_by_id(db, key.workspace_id)
-    assert workspace is not None  # FK with cascade: a key never outlives its workspace
+    workspace = await workspaces.get_workspace_by_id(db, key.workspace_id)
     if account_slug and account_slug != workspace.slug:
         raise Forbidden(
             f"This API key belongs to workspace '{workspace.slug}', not '{account_slug}'",
@@ -122,7 +121,7 @@ async def sign_in(
     db: AsyncSession, email: str, password: str, ttl: timedelta
 ) -> tuple[User, UserSession, str]:
     """Check a password; on success open a sign-in session. Returns its cookie token."""
-    user = await workspaces_repo.user_by_email(db, email)
+    user = await workspaces.find_user(db, email)
     if not verify_password(user.password_hash if user else None, password) or user is None:
         raise Unauthorized("Wrong email or password")
     token = random_token(32)
@@ -165,7 +164,7 @@ async def authenticate_cookie(
             "Missing or wrong CSRF token: send the x-csrf-token header with cookie-authenticated writes",
             code="csrf_failed",
         )
-    memberships = await workspaces_repo.memberships_of(db, session.user_id)
+    memberships = await workspaces.memberships(db, session.user_id)
     if account_slug:
         chosen = [(m, w) for m, w in memberships if w.slug == account_slug]
         if not chosen:
@@ -182,3 +181,9 @@ async def authenticate_cookie(
         user_id=session.user_id,
         role=member.role,
     )
+
+
+async def user_of(db: AsyncSession, session: UserSession) -> User:
+    user = await db.get(User, session.user_id)
+    assert user is not None  # sessions cascade-delete with their user
+    return user

@@ -89,3 +89,13 @@ async def create_user(
 
 async def has_any_workspace(db: AsyncSession) -> bool:
     return await repository.any_workspace(db)
+
+
+async def find_user(db: AsyncSession, email: str) -> User | None:
+    """The user with this email (case-insensitive), if any."""
+    return await repository.user_by_email(db, email)
+
+
+async def memberships(db: AsyncSession, user_id: uuid.UUID) -> list[tuple[Membership, Workspace]]:
+    """A user's memberships with their workspaces, ordered by slug."""
+    return await repository.memberships_of(db, user_id)
