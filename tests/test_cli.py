@@ -123,7 +123,7 @@ def test_serve_creates_the_first_workspace_once(tmp_path):
         first = _stop(server)
     assert (tmp_path / "var" / "viva.db").exists()
     key = first.split("API key   : ")[1].split()[0]
-    email, password = first.split("as ")[1].split()[0], first.split(" / ")[1].split()[0]
+    email, password = first.split("Sign in   : ")[1].split()[0], first.split(" / ")[1].split()[0]
     assert key.startswith("iv_live_") and email == "owner@viva.local"
 
     server = _start(["serve", "--port", str(port)], None, tmp_path)

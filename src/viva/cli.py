@@ -77,7 +77,7 @@ def serve(
     if first is not None:
         console.print("\n[bold]Viva is set up.[/bold] This is shown once; keep it somewhere safe.\n")
         console.print(f"  Workspace : {bootstrap.DEFAULT_SLUG}")
-        console.print(f"  Sign in   : http://{host}:{port}/dashboard  as {first.email} / {first.password}")
+        console.print(f"  Sign in   : {first.email} / {first.password}")
         console.print(f"  API key   : {first.api_key}\n")
     console.print(f"Viva on http://{host}:{port}  (API docs: http://{host}:{port}/api/v1/docs)")
     uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level, proxy_headers=True)
