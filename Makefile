@@ -32,6 +32,7 @@ $(ASSETS): frontend/package.json frontend/package-lock.json frontend/build.mjs
 lint: setup
 	$(BIN)/ruff check src tests bench
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 bench: setup
 	$(BIN)/python bench/api_overhead.py

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from viva.kit.schemas import LongText, Name, ReadModel, StrictModel, Timestamp, text
+from viva.kit.schemas import Label, LongText, Name, ReadModel, StrictModel, Text50, Text4000, Timestamp
 
 UseCase = Literal["hiring", "admissions", "training", "custom_api"]
 Tone = Literal["friendly", "professional", "strict", "challenging"]
@@ -23,7 +23,7 @@ WEIGHT_TOLERANCE = 0.01
 
 
 class Dimension(StrictModel):
-    name: text(100)
+    name: Label
     description: LongText = ""
     weight: float = Field(gt=0, le=100)
     passThreshold: float | None = Field(default=None, ge=0)
@@ -37,19 +37,19 @@ class Interaction(StrictModel):
 
 
 class RuleCondition(StrictModel):
-    dimension: text(100) = Field(description='A dimension name, or "overall"')
+    dimension: Label = Field(description='A dimension name, or "overall"')
     op: Op
     value: float
 
 
 class Rule(StrictModel):
     when: RuleCondition
-    recommendation: text(50)
+    recommendation: Text50
 
 
 class RecommendationLogic(StrictModel):
     rules: Annotated[list[Rule], Field(max_length=50)] = []
-    default: text(50)
+    default: Text50
 
 
 class Scoring(StrictModel):
@@ -73,7 +73,7 @@ class Output(StrictModel):
 
 class AgentProfileCreate(StrictModel):
     name: Name
-    persona: text(4000)
+    persona: Text4000
     useCase: UseCase
     evaluationDimensions: Annotated[list[Dimension], Field(min_length=1, max_length=12)]
     interaction: Interaction = Interaction()
@@ -141,7 +141,7 @@ class AgentProfileUpdate(StrictModel):
     """Every field optional; nested objects merge field by field, lists are replaced."""
 
     name: Name | None = None
-    persona: text(4000) | None = None
+    persona: Text4000 | None = None
     useCase: UseCase | None = None
     evaluationDimensions: Annotated[list[Dimension], Field(min_length=1, max_length=12)] | None = None
     interaction: Interaction | None = None

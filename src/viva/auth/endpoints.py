@@ -13,7 +13,7 @@ from viva.auth import service
 from viva.auth.dependencies import CSRF_HEADER, SESSION_COOKIE
 from viva.db import get_db
 from viva.errors import Forbidden, TooManyRequests, Unauthorized
-from viva.kit.schemas import DataResponse, StrictModel, text
+from viva.kit.schemas import DataResponse, Email, Secret, StrictModel
 from viva.workspaces import service as workspaces
 
 router = APIRouter(prefix="/auth", tags=["Dashboard sign-in"])
@@ -22,8 +22,8 @@ CSRF_COOKIE = "viva_csrf"
 
 
 class SignIn(StrictModel):
-    email: text(320)
-    password: text(1000)
+    email: Email
+    password: Secret
 
 
 class WorkspaceRef(BaseModel):

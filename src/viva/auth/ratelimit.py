@@ -19,7 +19,9 @@ class RateLimiter:
         storage: Storage
         if redis_url:
             uri = redis_url if redis_url.startswith("async+") else "async+" + redis_url
-            storage = storage_from_string(uri, implementation="redispy")  # redis-py, not coredis
+            found = storage_from_string(uri, implementation="redispy")  # redis-py, not coredis
+            assert isinstance(found, Storage)  # the async+ scheme always yields an async storage
+            storage = found
         else:
             storage = MemoryStorage()
         self.storage = storage

@@ -60,8 +60,9 @@ def page_params(*sortable: str) -> Any:
             int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page (max 100)")
         ] = DEFAULT_PAGE_SIZE,
         sort: Annotated[
-            SortChoice, Query(description="Sort field; prefix '-' for descending")
-        ] = "created_at",  # type: ignore[valid-type, assignment]
+            SortChoice,
+            Query(description="Sort field; prefix '-' for descending"),
+        ] = "created_at",
     ) -> PageRequest:
         return PageRequest(page=page, page_size=pageSize, sort=sort)
 

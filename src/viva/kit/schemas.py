@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
 
 from viva.kit.clock import isoformat
 
@@ -34,19 +34,22 @@ def no_nul(value: str) -> str:
     return value
 
 
-def text(max_length: int, min_length: int = 1) -> Any:
-    """A trimmed string type with length bounds."""
-    return Annotated[
-        str,
-        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
-        AfterValidator(no_nul),
-    ]
+def _text(max_length: int, min_length: int = 1) -> StringConstraints:
+    return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
 
 
-Name = text(200)
-LongText = text(20_000, 0)
-Label = text(100)
-StringList = Annotated[list[text(200)], Field(max_length=100)]
+# Trimmed strings with length bounds. Spelled out so type checkers see real types.
+Text50 = Annotated[str, _text(50)]
+Label = Annotated[str, _text(100)]
+Name = Annotated[str, _text(200)]
+Text255 = Annotated[str, _text(255)]
+Email = Annotated[str, _text(320)]
+Secret = Annotated[str, _text(1000)]
+Text4000 = Annotated[str, _text(4000)]
+Short = Annotated[str, _text(200, 0)]
+Medium = Annotated[str, _text(2000, 0)]
+LongText = Annotated[str, _text(20_000, 0)]
+StringList = Annotated[list[Name], Field(max_length=100)]
 
 
 class PageMeta(BaseModel):

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, String, Text, Uuid
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from viva.kit.types import JSONType
@@ -12,6 +12,8 @@ from viva.models.base import Base, IdMixin, TimestampMixin, WorkspaceMixin
 
 class AgentProfile(IdMixin, TimestampMixin, WorkspaceMixin, Base):
     __tablename__ = "agent_profiles"
+    # Lists page through a workspace in created_at order; without this SQLite sorts them all.
+    __table_args__ = (Index("ix_agent_profiles_workspace_created", "workspace_id", "created_at", "id"),)
 
     name: Mapped[str] = mapped_column(String(200))
     persona: Mapped[str] = mapped_column(Text)

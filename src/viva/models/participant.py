@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from viva.kit.types import JSONType
@@ -15,7 +15,11 @@ class Participant(IdMixin, TimestampMixin, WorkspaceMixin, Base):
     # Email is unique per (workspace, template). A plain unique index would let any number
     # of template-less rows share an email (NULLs are distinct), so uniqueness lives in
     # one derived key: "<template id or ->:<lower-cased email>".
-    __table_args__ = (UniqueConstraint("workspace_id", "dedupe_key"),)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "dedupe_key"),
+        # Lists page through a workspace in created_at order; without this SQLite sorts them all.
+        Index("ix_participants_workspace_created", "workspace_id", "created_at", "id"),
+    )
 
     evaluation_template_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("evaluation_templates.id", ondelete="RESTRICT"), nullable=True, index=True

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, Uuid
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from viva.kit.types import JSONType
@@ -11,6 +11,7 @@ from viva.models.base import Base, IdMixin, TimestampMixin, WorkspaceMixin
 
 class EvaluationTemplate(IdMixin, TimestampMixin, WorkspaceMixin, Base):
     __tablename__ = "evaluation_templates"
+    __table_args__ = (Index("ix_evaluation_templates_workspace_created", "workspace_id", "created_at", "id"),)
 
     template_name: Mapped[str] = mapped_column(String(200))
     use_case: Mapped[str] = mapped_column(String(20))
@@ -33,6 +34,7 @@ class EvaluationTemplate(IdMixin, TimestampMixin, WorkspaceMixin, Base):
 
 class EvaluationStage(IdMixin, TimestampMixin, WorkspaceMixin, Base):
     __tablename__ = "evaluation_stages"
+    __table_args__ = (Index("ix_evaluation_stages_workspace_created", "workspace_id", "created_at", "id"),)
 
     evaluation_template_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("evaluation_templates.id", ondelete="CASCADE"), index=True

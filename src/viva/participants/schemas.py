@@ -7,16 +7,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AnyUrl, BaseModel, EmailStr, Field, field_validator
 
-from viva.kit.schemas import Name, StrictModel, Timestamp, text
+from viva.kit.schemas import Label, Medium, Name, Short, StrictModel, Text255, Timestamp
 
 Status = Literal["active", "archived"]
 ResumeStatus = Literal["none", "pending", "ready", "failed"]
 MAX_METADATA_BYTES = 16 * 1024
 MAX_BULK = 500
 
-Tag = text(100)
+Tag = Label
 Tags = Annotated[list[Tag], Field(max_length=50)]
-Short = text(200, 0)
+Short = Short
 
 
 class Profile(StrictModel):
@@ -27,9 +27,9 @@ class Profile(StrictModel):
 
 
 class Background(StrictModel):
-    skills: Annotated[list[text(200)], Field(max_length=100)] = []
-    education: text(2000, 0) | None = None
-    languages: Annotated[list[text(100)], Field(max_length=50)] = []
+    skills: Annotated[list[Name], Field(max_length=100)] = []
+    education: Medium | None = None
+    languages: Annotated[list[Label], Field(max_length=50)] = []
 
 
 def _check_resume_url(value: AnyUrl | None) -> AnyUrl | None:
@@ -70,7 +70,7 @@ def _check_metadata(value: dict[str, Any] | None) -> dict[str, Any] | None:
 
 class ParticipantFields(StrictModel):
     evaluation_template_id: uuid.UUID | None = None
-    external_id: text(255) | None = None
+    external_id: Text255 | None = None
     phone: Annotated[str, Field(pattern=r"^[0-9+()\-. ]{3,50}$")] | None = None
     tags: Tags = []
     profile: Profile = Profile()
@@ -92,7 +92,7 @@ class ParticipantUpdate(StrictModel):
     name: Name | None = None
     email: EmailStr | None = None
     evaluation_template_id: uuid.UUID | None = None
-    external_id: text(255) | None = None
+    external_id: Text255 | None = None
     phone: Annotated[str, Field(pattern=r"^[0-9+()\-. ]{3,50}$")] | None = None
     tags: Tags | None = None
     profile: Profile | None = None

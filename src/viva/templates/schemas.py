@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from viva.kit.schemas import Label, LongText, Name, StrictModel, StringList, Timestamp, text
+from viva.kit.schemas import Label, LongText, Name, Short, StrictModel, StringList, Timestamp
 
 UseCase = Literal["hiring", "admissions", "training", "custom_api"]
 SuccessOutcome = Literal[
@@ -50,9 +50,9 @@ class TemplateFields(StrictModel):
     description: LongText | None = None
     objective: LongText | None = None
     requirements: LongText | None = None
-    industry: text(200, 0) | None = None
+    industry: Short | None = None
     ai_context: LongText | None = None
-    level: text(200, 0) | None = None
+    level: Short | None = None
     skills: StringList = []
     soft_skills: StringList = []
     default_duration_minutes: Duration = 30
@@ -78,9 +78,9 @@ class TemplateUpdate(StrictModel):
     description: LongText | None = None
     objective: LongText | None = None
     requirements: LongText | None = None
-    industry: text(200, 0) | None = None
+    industry: Short | None = None
     ai_context: LongText | None = None
-    level: text(200, 0) | None = None
+    level: Short | None = None
     skills: StringList | None = None
     soft_skills: StringList | None = None
     default_duration_minutes: Duration | None = None
