@@ -73,7 +73,7 @@ def serve(
 
     settings = get_settings()
     schema.upgrade(settings.database_url)
-    first = _in_transaction(bootstrap.first_start)
+    first = _in_transaction(bootstrap.on_start)
     if first is not None:
         console.print("\n[bold]Viva is set up.[/bold] This is shown once; keep it somewhere safe.\n")
         console.print(f"  Workspace : {bootstrap.DEFAULT_SLUG}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
 
 from viva.kit.clock import isoformat
 
@@ -38,17 +38,20 @@ def _text(max_length: int, min_length: int = 1) -> StringConstraints:
     return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
 
 
+NoNul = AfterValidator(no_nul)
+
+
 # Trimmed strings with length bounds. Spelled out so type checkers see real types.
-Text50 = Annotated[str, _text(50)]
-Label = Annotated[str, _text(100)]
-Name = Annotated[str, _text(200)]
-Text255 = Annotated[str, _text(255)]
-Email = Annotated[str, _text(320)]
-Secret = Annotated[str, _text(1000)]
-Text4000 = Annotated[str, _text(4000)]
-Short = Annotated[str, _text(200, 0)]
-Medium = Annotated[str, _text(2000, 0)]
-LongText = Annotated[str, _text(20_000, 0)]
+Text50 = Annotated[str, _text(50), NoNul]
+Label = Annotated[str, _text(100), NoNul]
+Name = Annotated[str, _text(200), NoNul]
+Text255 = Annotated[str, _text(255), NoNul]
+Email = Annotated[str, _text(320), NoNul]
+Secret = Annotated[str, _text(1000), NoNul]
+Text4000 = Annotated[str, _text(4000), NoNul]
+Short = Annotated[str, _text(200, 0), NoNul]
+Medium = Annotated[str, _text(2000, 0), NoNul]
+LongText = Annotated[str, _text(20_000, 0), NoNul]
 StringList = Annotated[list[Name], Field(max_length=100)]
 
 

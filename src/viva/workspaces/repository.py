@@ -36,7 +36,3 @@ async def memberships_of(db: AsyncSession, user_id: uuid.UUID) -> list[tuple[Mem
         .order_by(Workspace.slug)
     )
     return [(m, w) for m, w in rows.tuples()]
-
-
-async def any_workspace(db: AsyncSession) -> bool:
-    return (await db.scalar(select(Workspace.id).limit(1))) is not None

@@ -87,8 +87,8 @@ async def create_user(
     return NewUser(user=user, membership=member, password=generated)
 
 
-async def has_any_workspace(db: AsyncSession) -> bool:
-    return await repository.any_workspace(db)
+async def workspace_exists(db: AsyncSession, slug: str) -> bool:
+    return await repository.workspace_by_slug(db, slug) is not None
 
 
 async def find_user(db: AsyncSession, email: str) -> User | None:
