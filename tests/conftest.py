@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 from fastapi import FastAPI
 
 from tests.fixtures.db import backends, reset_to_empty, truncate_all
@@ -37,9 +39,26 @@ def database_url(migrated_url: str) -> str:
     return migrated_url
 
 
+TEST_SECRET_KEY = Fernet.generate_key().decode()
+
+
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    """Settings for an app under test. Tests run jobs themselves (the `worker` fixture),
+    so there is no background worker; webhooks may target the loopback receivers."""
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "public_url": "http://testserver",
+        "secret_key": TEST_SECRET_KEY,
+        "run_worker": False,
+        "webhooks_allow_private": True,
+        "job_lease_seconds": 5,
+    }
+    return Settings(**{**values, **overrides})
+
+
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, public_url="http://testserver")
+    return make_settings(database_url)
 
 
 @pytest.fixture
@@ -64,3 +83,13 @@ async def tenant(app: FastAPI) -> Tenant:
 @pytest.fixture
 async def other(app: FastAPI) -> Tenant:
     return await make_tenant(app, "globex")
+
+
+@pytest.fixture
+async def worker(app: FastAPI) -> AsyncIterator[Any]:
+    """A job worker on the test database; tests call `await worker.drain()`."""
+    from viva.app import make_worker
+
+    w = make_worker(app, poll_seconds=0.05)
+    yield w
+    await w.context.http.aclose()

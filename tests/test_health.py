@@ -30,10 +30,10 @@ async def test_readyz_reports_the_migration_state(app, client):
 async def test_readyz_is_503_when_the_database_is_unreachable(tmp_path):
     import httpx
 
+    from tests.conftest import make_settings
     from viva.app import create_app
-    from viva.config import Settings
 
-    app = create_app(Settings(database_url="postgresql://nobody@127.0.0.1:1/none"))
+    app = create_app(make_settings("postgresql://nobody@127.0.0.1:1/none"))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
         r = await c.get("/readyz")
     await app.state.engine.dispose()

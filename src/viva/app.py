@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -24,8 +25,17 @@ from viva.auth.ratelimit import RateLimiter
 from viva.config import Settings, get_settings
 from viva.db import make_engine, make_sessionmaker
 from viva.errors import install_handlers
+from viva.events.endpoints import router as events_router
+from viva.jobs.context import JobContext
+from viva.jobs.worker import Worker
+from viva.kit.net import guarded_client
+from viva.kit.secretbox import SecretBox, load_or_create_key
 from viva.participants.endpoints import router as participants_router
+from viva.sessions.endpoints import outbox_router
+from viva.sessions.endpoints import router as sessions_router
 from viva.templates.endpoints import stages_router, templates_router
+from viva.webhooks.endpoints import deliveries_router as webhook_deliveries_router
+from viva.webhooks.endpoints import router as webhooks_router
 
 API_PREFIX = "/api/v1"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -187,6 +197,24 @@ def _custom_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
     return build
 
 
+def make_worker(app: FastAPI, **overrides: Any) -> Worker:
+    """A job worker sharing the app's database, settings and secrets."""
+    settings: Settings = app.state.settings
+    context = JobContext(
+        settings=settings,
+        sessionmaker=app.state.sessionmaker,
+        secrets=app.state.secrets,
+        http=guarded_client(settings.webhooks_allow_private),
+    )
+    options = {
+        "concurrency": settings.worker_concurrency,
+        "lease_seconds": settings.job_lease_seconds,
+        "poll_seconds": settings.worker_poll_seconds,
+        **overrides,
+    }
+    return Worker(context, **options)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application. Tests pass their own Settings; `viva serve` uses the env."""
     settings = settings or get_settings()
@@ -195,8 +223,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        await engine.dispose()
+        worker = make_worker(app) if settings.run_worker else None
+        running = asyncio.create_task(worker.run()) if worker else None
+        try:
+            yield
+        finally:
+            if worker and running:
+                worker.stop()  # running jobs finish; nothing new is claimed
+                await running
+                await worker.context.http.aclose()
+            await engine.dispose()
 
     app = FastAPI(
         title="Viva API",
@@ -209,12 +245,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.secrets = SecretBox(load_or_create_key(settings.secret_key, settings.secret_key_file))
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.redis_url)
     app.state.sign_in_limiter = RateLimiter(10, settings.redis_url, name="sign-in")
     install_handlers(app)
 
     api = APIRouter(prefix=API_PREFIX)
-    for router in (agent_profiles_router, templates_router, stages_router, participants_router, auth_router):
+    for router in (
+        agent_profiles_router,
+        templates_router,
+        stages_router,
+        participants_router,
+        sessions_router,
+        webhooks_router,
+        webhook_deliveries_router,
+        events_router,
+        outbox_router,
+        auth_router,
+    ):
         api.include_router(router)
     app.include_router(api)
 

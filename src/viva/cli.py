@@ -83,6 +83,68 @@ def serve(
     uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level, proxy_headers=True)
 
 
+@app.command()
+def worker(
+    concurrency: Annotated[
+        int | None, typer.Option(help="Jobs run at once (default: VIVA_WORKER_CONCURRENCY)")
+    ] = None,
+) -> None:
+    """Run a job worker alone (as many as you like against one PostgreSQL). SIGTERM or
+    Ctrl-C stops it after its running jobs finish."""
+    import signal
+
+    from viva.app import create_app, make_worker
+
+    settings = get_settings()
+
+    async def run() -> None:
+        application = create_app(settings)
+        w = make_worker(application, **({"concurrency": concurrency} if concurrency else {}))
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, w.stop)
+        try:
+            await w.run()
+        finally:
+            await w.context.http.aclose()
+            await application.state.engine.dispose()
+
+    asyncio.run(run())
+
+
+@workspaces_app.command("credits")
+def workspaces_credits(
+    slug: str,
+    set_: Annotated[
+        int | None, typer.Option("--set", help="Switch to the credits plan with N credits")
+    ] = None,
+    unlimited: Annotated[bool, typer.Option("--unlimited", help="No credit accounting")] = False,
+    no_plan: Annotated[
+        bool, typer.Option("--no-plan", help="No active plan: scheduling answers 402")
+    ] = False,
+) -> None:
+    """Show or change a workspace's plan and session credits."""
+    from viva.workspaces import service
+
+    if sum([set_ is not None, unlimited, no_plan]) > 1:
+        err.print("error: choose one of --set, --unlimited, --no-plan")
+        raise typer.Exit(2)
+
+    async def work(db: Any) -> tuple[str, int]:
+        if set_ is not None:
+            ws = await service.set_plan(db, slug, "credits", set_)
+        elif unlimited:
+            ws = await service.set_plan(db, slug, "unlimited")
+        elif no_plan:
+            ws = await service.set_plan(db, slug, "none")
+        else:
+            ws = await service.get_workspace(db, slug)
+        return ws.plan, ws.credits
+
+    plan, credits = _in_transaction(work)
+    console.print(f"{slug}: plan {plan}" + (f", {credits} credits" if plan == "credits" else ""))
+
+
 @workspaces_app.command("create")
 def workspaces_create(
     slug: str, name: Annotated[str, typer.Option("--name", help="Display name")] = ""

@@ -34,6 +34,30 @@ class Settings(BaseSettings):
     )
     session_ttl_hours: int = Field(default=24 * 14, description="Dashboard sign-in lifetime.")
     log_level: str = Field(default="info", description="Log level: debug, info, warning, error.")
+    secret_key: str | None = Field(
+        default=None,
+        description="Key that encrypts secrets at rest (webhook secrets, join tokens). "
+        "Unset: generated once into secret_key_file.",
+    )
+    secret_key_file: str = Field(
+        default="./var/secret.key", description="Where the generated key is kept when secret_key is unset."
+    )
+    smtp_url: str | None = Field(
+        default=None,
+        description="smtp://user:pass@host:587 (STARTTLS when offered), smtp+starttls:// "
+        "(required), smtps:// (TLS). Unset: emails stay in the local outbox.",
+    )
+    email_from: str = Field(default="Viva <interviews@viva.local>", description="From address of emails.")
+    webhooks_allow_private: bool = Field(
+        default=False,
+        description="Allow webhook URLs that resolve to loopback/private addresses (development only).",
+    )
+    worker_concurrency: int = Field(default=8, ge=1, le=256, description="Jobs one worker runs at once.")
+    job_lease_seconds: int = Field(
+        default=120, ge=2, description="How long a claimed job is reserved before another worker may take it."
+    )
+    worker_poll_seconds: float = Field(default=0.5, gt=0, description="Idle worker poll interval.")
+    run_worker: bool = Field(default=True, description="`viva serve` also runs a worker in-process.")
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -21,7 +21,12 @@ from viva.auth.scopes import ALL_SCOPES
 SECRET_EMAIL = "only-in-acme@example.com"
 SECRET_NAME = "Acme Private Marker"
 # Creates whose body (see body_for) points at the other workspace's objects: must be 404.
-REFERENCING_CREATES = {"/api/v1/evaluation-stages", "/api/v1/participants", "/api/v1/agent-profiles"}
+REFERENCING_CREATES = {
+    "/api/v1/evaluation-stages",
+    "/api/v1/participants",
+    "/api/v1/agent-profiles",
+    "/api/v1/sessions",
+}
 
 
 async def seed_workspace(client: httpx.AsyncClient, owner: Tenant) -> dict[str, str]:
@@ -54,6 +59,22 @@ async def seed_workspace(client: httpx.AsyncClient, owner: Tenant) -> dict[str, 
             "external_id": "acme-ext-1",
         },
     )
+    ids["endpoint_id"] = await post(
+        "/api/v1/webhook-endpoints", {"url": "https://hooks.example.com/acme", "description": SECRET_NAME}
+    )
+    r = await client.post(
+        "/api/v1/sessions",
+        json={
+            "candidate_id": ids["participant_id"],
+            "evaluation_template_id": ids["template_id"],
+            "stage": "screen",
+        },
+        headers=h,
+    )
+    assert r.status_code == 200, r.text
+    ids["session_id"] = r.json()["data"]["id"]
+    r = await client.get(f"/api/v1/webhook-endpoints/{ids['endpoint_id']}/deliveries", headers=h)
+    ids["delivery_id"] = r.json()["data"][0]["id"]
     return ids
 
 
@@ -77,6 +98,12 @@ def body_for(method: str, path: str, ids: dict[str, str]) -> dict[str, Any] | No
                 {"name": "X", "email": "x@example.com", "evaluation_template_id": ids["template_id"]}
             ]
         },
+        "/api/v1/sessions": {
+            "candidate_id": ids["participant_id"],
+            "evaluation_template_id": ids["template_id"],
+            "stage": "screen",
+        },
+        "/api/v1/sessions/{session_id}": {"scheduled_at": "2099-01-01T10:00:00Z"},
     }
     return references.get(path, {})
 

@@ -8,10 +8,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from tests.conftest import make_settings
 from tests.fixtures.factories import make_key, profile_body
 from viva.app import create_app
 from viva.auth import service as auth_service
-from viva.config import Settings
 from viva.kit import clock
 from viva.kit.crypto import token_hash
 from viva.models import ApiKey, User
@@ -133,7 +133,7 @@ async def test_expired_sign_in_is_401(app, client, tenant):
 
 
 async def test_rate_limit_headers_and_429(database_url, tenant):
-    app = create_app(Settings(database_url=database_url, rate_limit_per_minute=3))
+    app = create_app(make_settings(database_url, rate_limit_per_minute=3))
     try:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
@@ -162,9 +162,7 @@ async def test_rate_limit_is_shared_through_redis(database_url, tenant):
         redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1).ping()
     except Exception:
         pytest.skip("no Redis on 127.0.0.1:6379")
-    settings = Settings(
-        database_url=database_url, rate_limit_per_minute=4, redis_url="redis://127.0.0.1:6379/0"
-    )
+    settings = make_settings(database_url, rate_limit_per_minute=4, redis_url="redis://127.0.0.1:6379/0")
     a, b = create_app(settings), create_app(settings)  # two API replicas
     try:
         ca = httpx.AsyncClient(transport=httpx.ASGITransport(app=a), base_url="http://a")

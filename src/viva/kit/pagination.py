@@ -50,7 +50,7 @@ class Page(Generic[T]):
 
 def page_params(*sortable: str) -> Any:
     """A FastAPI dependency reading `page`, `pageSize` and `sort` (one of `sortable`,
-    optionally prefixed with '-' for descending)."""
+    optionally prefixed with '-' for descending; the first is the default)."""
     choices = tuple(c for s in sortable for c in (s, f"-{s}"))
     SortChoice = Literal[choices]  # type: ignore[valid-type]
 
@@ -62,7 +62,7 @@ def page_params(*sortable: str) -> Any:
         sort: Annotated[
             SortChoice,
             Query(description="Sort field; prefix '-' for descending"),
-        ] = "created_at",
+        ] = sortable[0],
     ) -> PageRequest:
         return PageRequest(page=page, page_size=pageSize, sort=sort)
 

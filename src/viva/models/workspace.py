@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, Uuid
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from viva.kit.types import JSONType, UTCDateTime
@@ -15,6 +15,9 @@ class Workspace(IdMixin, TimestampMixin, Base):
 
     slug: Mapped[str] = mapped_column(String(63), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    # unlimited (self-hosted default) | credits (each session costs one) | none (no plan: 402)
+    plan: Mapped[str] = mapped_column(String(20), default="unlimited", server_default="unlimited")
+    credits: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class User(IdMixin, TimestampMixin, Base):

@@ -196,8 +196,17 @@ async def update_stage(
 
 
 async def delete_stage(db: AsyncSession, workspace_id: uuid.UUID, stage_id: uuid.UUID) -> None:
-    """Delete a stage. (Once sessions exist, a stage with sessions is archived instead: 409.)"""
+    """Delete a stage, unless sessions were scheduled in it (409: archive it instead)."""
+    from viva.sessions import service as sessions  # sessions import this module
+
     stage = await get_stage(db, workspace_id, stage_id)
+    count = await sessions.count_for_stage(db, workspace_id, stage_id)
+    if count:
+        raise Conflict(
+            f"This stage has {count} session(s); archive it instead (PATCH status: archived)",
+            code="in_use",
+            sessions=count,
+        )
     await StageRepository(db, workspace_id).delete(stage)
     await db.flush()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from viva.models import Membership, User, Workspace
@@ -36,3 +36,22 @@ async def memberships_of(db: AsyncSession, user_id: uuid.UUID) -> list[tuple[Mem
         .order_by(Workspace.slug)
     )
     return [(m, w) for m, w in rows.tuples()]
+
+
+async def take_credit(db: AsyncSession, workspace_id: uuid.UUID) -> bool:
+    result = await db.execute(
+        update(Workspace)
+        .where(Workspace.id == workspace_id, Workspace.credits > 0)
+        .values(credits=Workspace.credits - 1)
+        .execution_options(synchronize_session="fetch")
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def give_credit(db: AsyncSession, workspace_id: uuid.UUID) -> None:
+    await db.execute(
+        update(Workspace)
+        .where(Workspace.id == workspace_id)
+        .values(credits=Workspace.credits + 1)
+        .execution_options(synchronize_session="fetch")
+    )

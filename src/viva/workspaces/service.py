@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from viva.auth.passwords import hash_password
 from viva.auth.scopes import ROLES
-from viva.errors import Conflict, NotFound, ValidationFailed
+from viva.errors import Conflict, NotFound, PaymentRequired, ValidationFailed
 from viva.kit.crypto import random_token
 from viva.models import Membership, User, Workspace
 from viva.workspaces import repository
@@ -99,3 +99,34 @@ async def find_user(db: AsyncSession, email: str) -> User | None:
 async def memberships(db: AsyncSession, user_id: uuid.UUID) -> list[tuple[Membership, Workspace]]:
     """A user's memberships with their workspaces, ordered by slug."""
     return await repository.memberships_of(db, user_id)
+
+
+async def debit_credit(db: AsyncSession, workspace_id: uuid.UUID) -> bool:
+    """Take one session credit. Unlimited plans pay nothing (False); a credits plan with
+    none left, or no plan, is a 402. Atomic against concurrent debits."""
+    workspace = await get_workspace_by_id(db, workspace_id)
+    if workspace.plan == "unlimited":
+        return False
+    if workspace.plan != "credits":
+        raise PaymentRequired("This workspace has no active plan", code="no_active_plan")
+    if not await repository.take_credit(db, workspace_id):
+        raise PaymentRequired("This workspace has no session credits left", code="no_credits")
+    return True
+
+
+async def refund_credit(db: AsyncSession, workspace_id: uuid.UUID) -> None:
+    await repository.give_credit(db, workspace_id)
+
+
+async def set_plan(db: AsyncSession, slug: str, plan: str, credits: int | None = None) -> Workspace:
+    """Set a workspace's plan: unlimited, credits (with a balance) or none."""
+    if plan not in ("unlimited", "credits", "none"):
+        raise ValidationFailed.at(["plan"], "Plan must be unlimited, credits or none")
+    if credits is not None and credits < 0:
+        raise ValidationFailed.at(["credits"], "Credits cannot be negative")
+    workspace = await get_workspace(db, slug)
+    workspace.plan = plan
+    if credits is not None:
+        workspace.credits = credits
+    await db.flush()
+    return workspace

@@ -1,0 +1,65 @@
+"""Sending queued emails (job kind `email.send`)."""
+
+from __future__ import annotations
+
+import uuid
+from email.message import EmailMessage as MimeMessage
+from email.utils import make_msgid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from viva.email import smtp
+from viva.email.service import get_message
+from viva.jobs.context import JobContext
+from viva.jobs.registry import RetryLater, task
+from viva.kit import clock
+
+MAX_ATTEMPTS = 8
+
+
+@task("email.send", max_attempts=MAX_ATTEMPTS)
+async def send_email(ctx: JobContext, db: AsyncSession, payload: dict[str, Any]) -> None:
+    message = await get_message(db, uuid.UUID(payload["message_id"]))
+    if message is None or message.status in ("sent", "outbox"):
+        return  # erased with its participant, or already done by an earlier run
+    # Imported here: sessions queue emails through this package.
+    from viva.sessions import service as sessions
+
+    if not ctx.settings.smtp_url:
+        message.status = "outbox"  # kept locally; the invite is not "sent"
+        return
+    mime = MimeMessage()
+    mime["From"] = ctx.settings.email_from
+    mime["To"] = message.to_address
+    mime["Subject"] = message.subject
+    mime["Message-ID"] = make_msgid(domain="viva.local")
+    mime.set_content(message.text_body)
+    mime.add_alternative(message.html_body, subtype="html")
+    await db.commit()  # don't hold a transaction (SQLite: the write lock) during network I/O
+    attempt = ctx.job.attempts if ctx.job else 1
+    try:
+        await smtp.send(smtp.SmtpConfig.from_url(ctx.settings.smtp_url), mime)
+    except Exception as exc:  # any SMTP or network failure: record, retry, finally give up
+        message.error = f"{type(exc).__name__}: {exc}"[:2000]
+        if attempt >= MAX_ATTEMPTS:
+            message.status = "failed"
+            if message.session_id and message.kind in ("invite", "reschedule"):
+                await sessions.set_invite_status(db, message.workspace_id, message.session_id, "failed")
+            return
+        await _commit_error(ctx, message.id, message.error)
+        raise RetryLater(message.error) from exc
+    message.status = "sent"
+    message.sent_at = clock.now()
+    message.error = None
+    if message.session_id and message.kind in ("invite", "reschedule"):
+        await sessions.set_invite_status(db, message.workspace_id, message.session_id, "sent")
+
+
+async def _commit_error(ctx: JobContext, message_id: uuid.UUID, error: str) -> None:
+    """Keep the latest error visible on the message while the job waits to retry."""
+    async with ctx.sessionmaker() as db:
+        message = await get_message(db, message_id)
+        if message is not None:
+            message.error = error
+            await db.commit()

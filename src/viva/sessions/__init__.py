@@ -1,0 +1,1 @@
+"""Sessions: scheduling, lifecycle, invites, transcript (the API's "sessions")."""

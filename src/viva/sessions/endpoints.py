@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from viva.auth.dependencies import require
+from viva.auth.service import Principal
+from viva.db import get_db
+from viva.email import service as email
+from viva.errors import Forbidden, ValidationFailed
+from viva.kit.http import listing
+from viva.kit.pagination import PageRequest, page_params
+from viva.kit.schemas import DataResponse, ListResponse
+from viva.sessions import service
+from viva.sessions.schemas import (
+    OutboxMessage,
+    Reschedule,
+    ReviewStatus,
+    SessionCreate,
+    SessionCreated,
+    SessionRead,
+    Status,
+    Success,
+    TranscriptRead,
+)
+
+router = APIRouter(prefix="/sessions", tags=["Sessions"])
+DB = Annotated[AsyncSession, Depends(get_db)]
+Reader = Annotated[Principal, Depends(require("interviews.read"))]
+Writer = Annotated[Principal, Depends(require("interviews.write"))]
+
+
+def deps(request: Request) -> service.Deps:
+    return service.Deps(settings=request.app.state.settings, secrets=request.app.state.secrets)
+
+
+Deps = Annotated[service.Deps, Depends(deps)]
+
+
+@router.post(
+    "",
+    response_model=DataResponse[SessionCreated],
+    summary="Schedule a session; the invite email goes out after commit",
+)
+async def create_session(
+    db: DB,
+    principal: Writer,
+    body: SessionCreate,
+    response: Response,
+    d: Deps,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> dict[str, Any]:
+    if body.accountSlug and body.accountSlug != principal.workspace_slug:
+        raise Forbidden(
+            f"This API key belongs to workspace '{principal.workspace_slug}', not '{body.accountSlug}'",
+            code="wrong_account",
+        )
+    session, external_id, replayed = await service.schedule(
+        db, principal.workspace_id, body, d, idempotency_key
+    )
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    read = service.to_read(session, external_id, d)
+    return {"data": SessionCreated(**read.model_dump(), idempotent=replayed)}
+
+
+@router.get("", response_model=ListResponse[SessionRead], summary="List sessions")
+async def list_sessions(
+    db: DB,
+    principal: Reader,
+    d: Deps,
+    paging: Annotated[PageRequest, Depends(page_params("created_at", "updated_at", "scheduled_at"))],
+    status: Annotated[Status | None, Query()] = None,
+    candidate_id: Annotated[uuid.UUID | None, Query()] = None,
+    evaluation_template_id: Annotated[uuid.UUID | None, Query()] = None,
+    evaluation_stage_id: Annotated[uuid.UUID | None, Query()] = None,
+    stage: Annotated[str | None, Query(max_length=200, description="Stage label or name")] = None,
+    external_id: Annotated[str | None, Query(max_length=255)] = None,
+    review_status: Annotated[ReviewStatus | None, Query()] = None,
+    passed: Annotated[bool | None, Query()] = None,
+    updated_since: Annotated[datetime | None, Query(description="ISO 8601, for ATS sync")] = None,
+) -> dict[str, Any]:
+    if updated_since is not None and updated_since.tzinfo is None:
+        raise ValidationFailed.at(["updated_since"], "Include a timezone, e.g. 2026-06-02T07:48:31Z")
+    page = await service.list_sessions(
+        db,
+        principal.workspace_id,
+        paging,
+        status=status,
+        candidate_id=candidate_id,
+        template_id=evaluation_template_id,
+        stage_id=evaluation_stage_id,
+        stage=stage,
+        external_id=external_id,
+        review_status=review_status,
+        passed=passed,
+        updated_since=updated_since,
+    )
+    return listing(page, lambda row: service.to_read(row[0], row[1], d))
+
+
+@router.get("/{session_id}", response_model=DataResponse[SessionRead], summary="Get a session")
+async def get_session(db: DB, principal: Reader, d: Deps, session_id: uuid.UUID) -> dict[str, Any]:
+    session, external_id = await service.get(db, principal.workspace_id, session_id)
+    return {"data": service.to_read(session, external_id, d)}
+
+
+@router.patch("/{session_id}", response_model=Success, summary="Reschedule a scheduled session")
+async def reschedule_session(
+    db: DB, principal: Writer, d: Deps, session_id: uuid.UUID, body: Reschedule
+) -> dict[str, Any]:
+    await service.reschedule(db, principal.workspace_id, session_id, body.scheduled_at, d)
+    return {"success": True}
+
+
+@router.post(
+    "/{session_id}/cancel",
+    response_model=DataResponse[SessionRead],
+    summary="Cancel a scheduled session (credit refunded)",
+)
+async def cancel_session(db: DB, principal: Writer, d: Deps, session_id: uuid.UUID) -> dict[str, Any]:
+    session, external_id = await service.cancel(db, principal.workspace_id, session_id, d)
+    return {"data": service.to_read(session, external_id, d)}
+
+
+@router.post(
+    "/{session_id}/resend-invite",
+    response_model=DataResponse[SessionRead],
+    summary="Send the invite email again",
+)
+async def resend_invite(db: DB, principal: Writer, d: Deps, session_id: uuid.UUID) -> dict[str, Any]:
+    session, external_id = await service.resend_invite(db, principal.workspace_id, session_id, d)
+    return {"data": service.to_read(session, external_id, d)}
+
+
+@router.get(
+    "/{session_id}/transcript",
+    response_model=DataResponse[TranscriptRead],
+    summary="The transcript so far (empty until the interview starts)",
+)
+async def get_transcript(db: DB, principal: Reader, session_id: uuid.UUID) -> dict[str, Any]:
+    session, _ = await service.get(db, principal.workspace_id, session_id)
+    return {"data": TranscriptRead(session_id=session.id, status=session.status, turns=[])}
+
+
+outbox_router = APIRouter(prefix="/outbox", tags=["Email outbox"])
+
+
+def outbox_read(m: Any) -> OutboxMessage:
+    return OutboxMessage(
+        id=m.id,
+        session_id=m.session_id,
+        kind=m.kind,
+        to=m.to_address,
+        subject=m.subject,
+        text=m.text_body,
+        html=m.html_body,
+        status=m.status,
+        error=m.error,
+        sent_at=m.sent_at,
+        created_at=m.created_at,
+    )
+
+
+@outbox_router.get(
+    "",
+    response_model=ListResponse[OutboxMessage],
+    summary="Every email this workspace sent or holds (the local outbox without SMTP)",
+)
+async def list_outbox(
+    db: DB,
+    principal: Reader,
+    paging: Annotated[PageRequest, Depends(page_params("created_at"))],
+    session_id: Annotated[uuid.UUID | None, Query()] = None,
+) -> dict[str, Any]:
+    if principal.role is not None and principal.role not in ("owner", "admin"):
+        raise Forbidden("Only owners and admins can read the outbox", code="forbidden_role")
+    return listing(await email.outbox(db, principal.workspace_id, paging, session_id), outbox_read)

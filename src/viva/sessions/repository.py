@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from viva.kit.repository import WorkspaceRepository
+from viva.models import IdempotencyKey, InterviewSession, Participant
+
+
+class SessionRepository(WorkspaceRepository[InterviewSession]):
+    model = InterviewSession
+    sortable = ("created_at", "updated_at", "scheduled_at")
+
+    def with_external_id(self) -> Select[Any]:
+        """Sessions with their participant's external_id (echoed in every session payload)."""
+        stmt = (
+            select(InterviewSession, Participant.external_id)
+            .join(Participant, Participant.id == InterviewSession.participant_id)
+            .where(InterviewSession.workspace_id == self.workspace_id)
+        )
+        return cast(Select[Any], stmt)
+
+    async def get_with_external_id(self, session_id: uuid.UUID) -> tuple[InterviewSession, str | None] | None:
+        row = (
+            await self.db.execute(self.with_external_id().where(InterviewSession.id == session_id))
+        ).first()
+        return (row[0], row[1]) if row else None
+
+    def filtered(
+        self,
+        *,
+        status: str | None = None,
+        candidate_id: uuid.UUID | None = None,
+        template_id: uuid.UUID | None = None,
+        stage_id: uuid.UUID | None = None,
+        stage: str | None = None,
+        external_id: str | None = None,
+        review_status: str | None = None,
+        passed: bool | None = None,
+        updated_since: datetime | None = None,
+    ) -> Select[Any]:
+        stmt = self.with_external_id()
+        if status:
+            stmt = stmt.where(InterviewSession.status == status)
+        if candidate_id:
+            stmt = stmt.where(InterviewSession.participant_id == candidate_id)
+        if template_id:
+            stmt = stmt.where(InterviewSession.evaluation_template_id == template_id)
+        if stage_id:
+            stmt = stmt.where(InterviewSession.evaluation_stage_id == stage_id)
+        if stage:
+            label = stage.lower()
+            stmt = stmt.where(
+                or_(
+                    func.lower(InterviewSession.stage) == label,
+                    func.lower(InterviewSession.stage_name) == label,
+                )
+            )
+        if external_id:
+            stmt = stmt.where(Participant.external_id == external_id)
+        if review_status:
+            stmt = stmt.where(InterviewSession.review_status == review_status)
+        if passed is not None:
+            stmt = stmt.where(InterviewSession.passed.is_(passed))
+        if updated_since:
+            stmt = stmt.where(InterviewSession.updated_at >= updated_since)
+        return stmt
+
+    async def page_with_external_ids(
+        self, stmt: Select[Any], offset: int, limit: int, descending: bool, sort: str
+    ) -> tuple[list[tuple[InterviewSession, str | None]], int]:
+        total = await self.db.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+        column = getattr(InterviewSession, sort)
+        order = (
+            (column.desc(), InterviewSession.id.desc())
+            if descending
+            else (column.asc(), InterviewSession.id.asc())
+        )
+        rows = await self.db.execute(stmt.order_by(*order).offset(offset).limit(limit))
+        return [(r[0], r[1]) for r in rows.all()], int(total or 0)
+
+    async def for_participant_stage(
+        self, participant_id: uuid.UUID, stage_id: uuid.UUID
+    ) -> list[InterviewSession]:
+        rows = await self.db.execute(
+            self.select()
+            .where(
+                InterviewSession.participant_id == participant_id,
+                InterviewSession.evaluation_stage_id == stage_id,
+            )
+            .order_by(InterviewSession.created_at)
+        )
+        return list(rows.scalars())
+
+    async def by_token_hash(self, token_hash: str) -> InterviewSession | None:
+        found: InterviewSession | None = await self.db.scalar(
+            self.select().where(InterviewSession.join_token_hash == token_hash)
+        )
+        return found
+
+    async def count_for_stage(self, stage_id: uuid.UUID) -> int:
+        return int(
+            await self.db.scalar(
+                select(func.count())
+                .select_from(InterviewSession)
+                .where(
+                    InterviewSession.workspace_id == self.workspace_id,
+                    InterviewSession.evaluation_stage_id == stage_id,
+                )
+            )
+            or 0
+        )
+
+
+class IdempotencyRepository(WorkspaceRepository[IdempotencyKey]):
+    model = IdempotencyKey
+
+    async def by_key(self, key: str) -> IdempotencyKey | None:
+        found: IdempotencyKey | None = await self.db.scalar(self.select().where(IdempotencyKey.key == key))
+        return found
+
+
+async def due_for_expiry(db: AsyncSession, now: datetime, limit: int) -> list[InterviewSession]:
+    """Scheduled sessions past their expiry, across workspaces (the sweep job)."""
+    rows = await db.execute(
+        select(InterviewSession)
+        .where(InterviewSession.status == "scheduled", InterviewSession.expires_at < now)
+        .order_by(InterviewSession.expires_at)
+        .limit(limit)
+    )
+    return list(rows.scalars())
+
+
+async def session_by_id(db: AsyncSession, session_id: uuid.UUID) -> InterviewSession | None:
+    """For jobs, which are told an id and find the workspace from the row."""
+    return await db.scalar(select(InterviewSession).where(InterviewSession.id == session_id))

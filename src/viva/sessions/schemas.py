@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import uuid
+import zoneinfo
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from viva.kit.schemas import Label, StrictModel, Timestamp
+
+Status = Literal["scheduled", "in_progress", "completed", "failed", "cancelled"]
+ReviewStatus = Literal["not_required", "pending", "approved", "rejected"]
+InviteStatus = Literal["queued", "sent", "failed"]
+IdempotencyKeyText = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[\x20-\x7E]+$")]
+Language = Annotated[str, Field(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", max_length=35)]
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise ValueError("Include a timezone, e.g. 2026-06-02T07:48:31.200Z")
+    return value
+
+
+def _zone(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"Unknown IANA time zone '{value}', e.g. Europe/Berlin or UTC") from None
+    return value
+
+
+class SessionCreate(StrictModel):
+    candidate_id: uuid.UUID
+    evaluation_template_id: uuid.UUID
+    stage: Label = Field(description='A stage label: its type or name, e.g. "screen"')
+    interview_id: uuid.UUID | None = Field(default=None, description="A stage id; overrides `stage`")
+    idempotency_key: IdempotencyKeyText | None = None
+    scheduled_at: datetime | None = None
+    timezone: str = "UTC"
+    notes: Annotated[str, Field(max_length=1000)] | None = Field(
+        default=None, description="Never shown to the candidate"
+    )
+    language: Language | None = Field(default=None, description="Defaults to the template's")
+    force: bool = Field(default=False, description="Schedule even if an open session exists")
+    accountSlug: str | None = Field(default=None, description="Accepted for compatibility")  # noqa: N815
+
+    _aware = field_validator("scheduled_at")(_aware)
+    _zone = field_validator("timezone")(_zone)
+
+
+class Reschedule(StrictModel):
+    scheduled_at: datetime
+
+    _aware = field_validator("scheduled_at")(_aware)
+
+
+class SessionRead(BaseModel):
+    id: uuid.UUID
+    status: Status
+    candidate_id: uuid.UUID
+    evaluation_template_id: uuid.UUID
+    evaluation_stage_id: uuid.UUID
+    stage: str
+    stage_name: str
+    attempt: int
+    join_url: str | None
+    invite_status: InviteStatus
+    scheduled_at: Timestamp | None
+    timezone: str
+    language: str
+    notes: str | None
+    expires_at: Timestamp
+    started_at: Timestamp | None
+    ended_at: Timestamp | None
+    duration_seconds: int | None
+    end_reason: str | None
+    external_id: str | None
+    score: float | None
+    scale: str | None
+    score_percent: float | None
+    passed: bool | None
+    recommendation: str | None
+    evaluation_breakdown: list[dict[str, Any]] | None
+    summary: str | None
+    improvement_feedback: str | None
+    authenticity_signals: dict[str, Any] | None
+    review_status: ReviewStatus
+    transcript_url: str
+    recording_url: str | None
+    scored_at: Timestamp | None
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class SessionCreated(SessionRead):
+    idempotent: bool
+
+
+class Success(BaseModel):
+    success: bool
+
+
+class TranscriptRead(BaseModel):
+    session_id: uuid.UUID
+    status: Status
+    turns: list[dict[str, Any]]
+
+
+class OutboxMessage(BaseModel):
+    id: uuid.UUID
+    session_id: uuid.UUID | None
+    kind: str
+    to: str
+    subject: str
+    text: str
+    html: str
+    status: Literal["queued", "sent", "outbox", "failed"]
+    error: str | None
+    sent_at: Timestamp | None
+    created_at: Timestamp

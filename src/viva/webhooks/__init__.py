@@ -1,0 +1,1 @@
+"""Webhook endpoints, Standard Webhooks signing, and durable delivery with retries."""

@@ -1,0 +1,150 @@
+"""Delivering webhooks (job kind `webhooks.deliver`), at least once, per SPEC §4.
+
+Each job is one attempt. The attempt's record, the delivery's new state and, on failure,
+the job for the next attempt are written in one transaction with the job's completion, so
+a crash at any point either leaves the attempt to be made again (same webhook-id) or has
+recorded it. Nothing is ever lost; at worst an event is sent twice."""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from datetime import timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from viva.jobs.context import JobContext
+from viva.jobs.registry import task
+from viva.jobs.service import enqueue
+from viva.kit import clock
+from viva.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from viva.webhooks import service
+from viva.webhooks.repository import delivery_by_id
+from viva.webhooks.signing import signature_header
+
+# Waits before retries 1..7 (SPEC §4), each ±10%: 8 attempts in all.
+RETRY_SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 36000)
+MAX_ATTEMPTS = len(RETRY_SCHEDULE) + 1
+DISABLE_AFTER = timedelta(days=5)
+MAX_RETRY_AFTER = 24 * 3600
+EXCERPT = 1000
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """A Retry-After header (delta-seconds or HTTP-date) in seconds, capped at a day."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = (
+            float(value) if value.isdigit() else (parsedate_to_datetime(value) - clock.now()).total_seconds()
+        )
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, min(seconds, MAX_RETRY_AFTER))
+
+
+async def disable(db: AsyncSession, endpoint: WebhookEndpoint, reason: str) -> None:
+    """Turn an endpoint off and tell the workspace (event `endpoint.disabled`)."""
+    from viva.events import service as events  # events fan out through this package
+
+    endpoint.enabled = False
+    endpoint.disabled_reason = reason
+    await db.flush()
+    await events.emit(
+        db,
+        endpoint.workspace_id,
+        "endpoint.disabled",
+        {"endpoint": {"id": str(endpoint.id), "url": endpoint.url, "reason": reason}},
+    )
+
+
+@task("webhooks.deliver", max_attempts=5)
+async def deliver(ctx: JobContext, db: AsyncSession, payload: dict[str, Any]) -> None:
+    delivery = await delivery_by_id(db, uuid.UUID(payload["delivery_id"]))
+    # A stale job (a manual retry or an earlier run already made this attempt) does nothing.
+    if delivery is None or delivery.status != "pending" or delivery.attempts != payload.get("attempt", 0):
+        return
+    endpoint = await service.get(db, delivery.workspace_id, delivery.endpoint_id)
+    if not endpoint.enabled:
+        delivery.status = "failed"
+        delivery.next_attempt_at = None
+        return
+    now = clock.now()
+    headers = {
+        "content-type": "application/json",
+        "webhook-id": delivery.event_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": signature_header(
+            service.active_secrets(endpoint, ctx.secrets), delivery.event_id, now, delivery.payload
+        ),
+    }
+    url, body = endpoint.url, delivery.payload
+    await db.commit()  # no transaction (SQLite: no write lock) held while we wait on the network
+
+    started = time.perf_counter()
+    status_code: int | None = None
+    excerpt = error = None
+    retry_after: float | None = None
+    try:
+        response = await ctx.http.post(url, content=body.encode(), headers=headers, timeout=15.0)
+        status_code = response.status_code
+        excerpt = response.text[:EXCERPT]
+        retry_after = retry_after_seconds(response.headers.get("retry-after"))
+    except httpx.HTTPError as exc:
+        error = f"{type(exc).__name__}: {exc}"[:EXCERPT]
+    duration_ms = int((time.perf_counter() - started) * 1000)
+
+    number = delivery.attempts + 1
+    delivery.attempts = number
+    delivery.last_status_code = status_code
+    ok = status_code is not None and 200 <= status_code < 300
+    next_at = None
+    if ok:
+        delivery.status = "succeeded"
+        endpoint.failing_since = None
+    elif status_code == 410:
+        delivery.status = "failed"
+        await disable(db, endpoint, "The endpoint answered 410 Gone")
+    else:
+        endpoint.failing_since = endpoint.failing_since or now
+        if clock.now() - endpoint.failing_since >= DISABLE_AFTER:
+            delivery.status = "failed"
+            await disable(db, endpoint, "Deliveries failed for 5 days")
+        elif number >= MAX_ATTEMPTS and not payload.get("manual"):
+            delivery.status = "failed"
+        elif payload.get("manual"):
+            delivery.status = "failed"  # a manual retry is one attempt, not a new schedule
+        else:
+            wait = RETRY_SCHEDULE[number - 1] * random.uniform(0.9, 1.1)
+            next_at = clock.now() + timedelta(seconds=max(wait, retry_after or 0))
+            await enqueue(
+                db,
+                "webhooks.deliver",
+                {"delivery_id": str(delivery.id), "attempt": number},
+                run_at=next_at,
+                workspace_id=delivery.workspace_id,
+            )
+    delivery.next_attempt_at = next_at
+    db.add(
+        WebhookAttempt(
+            workspace_id=delivery.workspace_id,
+            delivery_id=delivery.id,
+            attempt=number,
+            request_headers={k: v for k, v in headers.items() if k != "webhook-signature"},
+            status_code=status_code,
+            response_excerpt=excerpt,
+            error=error,
+            duration_ms=duration_ms,
+            next_attempt_at=next_at,
+        )
+    )
+    db.add(delivery)
+    db.add(endpoint)
+
+
+__all__ = ["deliver", "WebhookDelivery"]
