@@ -9,11 +9,16 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
+from tests.conftest import make_settings
+from tests.fixtures.factories import Tenant, make_tenant
 from tests.fixtures.live import live_server
+from tests.fixtures.smtp import smtp_server
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed-docs" / "000_3522211c12379d3b.txt"
 
@@ -28,32 +33,68 @@ def quickstart_commands() -> list[str]:
     return re.findall(r"curl -X POST .*?\n\s*}'", text, flags=re.S)
 
 
+def run_curl(command: str, base: str, tenant: Tenant, ids: dict[str, str]) -> tuple[str, dict]:
+    command = (
+        command.replace("https://www.intervyo.ai", base)
+        .replace("iv_live_your_key_here", tenant.key)
+        .replace("<slug>", tenant.slug)
+    )
+    for placeholder, value in ids.items():
+        command = command.replace(f'"{placeholder}"', f'"{value}"')
+    out = subprocess.run(
+        ["bash", "-c", command + " -sS -w '\\n%{http_code}'"], capture_output=True, text=True, timeout=30
+    )
+    body, _, status = out.stdout.rpartition("\n")
+    return status, json.loads(body) if body.startswith("{") else {"raw": body, "stderr": out.stderr}
+
+
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is installed by make setup")
-async def test_quickstart_steps_1_to_4_verbatim(settings, tenant):
+def test_quickstart_steps_1_to_5_verbatim(database_url, tenant_sync):
+    """Steps 1-5 with curl against a real server whose worker sends mail to a real SMTP
+    server: the session has a join_url, the invite arrives, and step 5 run twice gives
+    the same session (idempotency_key)."""
     commands = quickstart_commands()
-    assert len(commands) >= 4
+    assert len(commands) >= 5
     ids: dict[str, str] = {}
-    with live_server(settings) as base:
-        for step, (command, name) in enumerate(
-            zip(commands[:4], ["AGENT_ID", "TEMPLATE_ID", "STAGE_ID", "CANDIDATE_ID"], strict=True), start=1
-        ):
-            command = (
-                command.replace("https://www.intervyo.ai", base)
-                .replace("iv_live_your_key_here", tenant.key)
-                .replace("<slug>", tenant.slug)
+    with smtp_server() as inbox:
+        settings = make_settings(database_url, smtp_url=inbox.url, run_worker=True, worker_poll_seconds=0.05)
+        with live_server(settings) as base:
+            names = ["AGENT_ID", "TEMPLATE_ID", "STAGE_ID", "CANDIDATE_ID"]
+            for step, (command, name) in enumerate(zip(commands[:4], names, strict=True), start=1):
+                status, body = run_curl(command, base, tenant_sync, ids)
+                assert status.startswith("2"), f"step {step}: HTTP {status}: {body}"
+                assert set(body) == {"data"} and body["data"]["id"], f"step {step}: {body}"
+                ids[name] = body["data"]["id"]
+            status, first = run_curl(commands[4], base, tenant_sync, ids)
+            assert status == "200", first
+            session = first["data"]
+            assert session["join_url"].startswith(settings.public_url + "/join/")
+            assert session["idempotent"] is False and session["stage_name"] == "Technical Screen"
+            status, second = run_curl(commands[4], base, tenant_sync, ids)
+            assert (
+                status == "200"
+                and second["data"]["id"] == session["id"]
+                and second["data"]["idempotent"] is True
             )
-            for placeholder, value in ids.items():
-                command = command.replace(f'"{placeholder}"', f'"{value}"')
-            # Blocking is fine: the server runs on its own thread and event loop.
-            out = subprocess.run(  # noqa: ASYNC221
-                ["bash", "-c", command + " -sS -w '\\n%{http_code}'"],
-                capture_output=True,
-                text=True,
-                timeout=30,
-            )
-            body, _, status = out.stdout.rpartition("\n")
-            assert status.startswith("2"), f"step {step}: HTTP {status}: {body} {out.stderr}"
-            data = json.loads(body)["data"]
-            assert set(json.loads(body)) == {"data"} and data["id"], f"step {step}: {body}"
-            ids[name] = data["id"]
-    assert len(ids) == 4
+            deadline = time.monotonic() + 20
+            while not inbox.messages and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert len(inbox.messages) == 1, "the invite was emailed once, not once per request"
+            invite = inbox.messages[0]
+            assert invite["To"] == "jane@example.com" and "Technical Screen" in invite["Subject"]
+            assert session["join_url"] in invite.get_body(("plain",)).get_content()
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                r = httpx.get(f"{base}/api/v1/sessions/{session['id']}", headers=tenant_sync.headers)
+                if r.json()["data"]["invite_status"] == "sent":
+                    break
+                time.sleep(0.05)
+            assert r.json()["data"]["invite_status"] == "sent"
+
+
+@pytest.fixture
+def tenant_sync(app) -> Tenant:
+    """The `tenant` fixture for a synchronous test (this one blocks on curl and SMTP)."""
+    import asyncio
+
+    return asyncio.run(make_tenant(app, "acme"))
