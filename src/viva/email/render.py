@@ -23,9 +23,19 @@ SUBJECTS = {
 }
 
 
+SUBJECT_MAX = 300  # the length of EmailMessage.subject
+
+
+def subject_line(kind: str, context: dict[str, Any]) -> str:
+    """The Subject: one line (names are free text, and a line break in a header would either
+    inject headers or make the message unsendable) that fits its column."""
+    subject = " ".join(SUBJECTS[kind].format(**context).split())
+    return subject if len(subject) <= SUBJECT_MAX else subject[: SUBJECT_MAX - 1] + "…"
+
+
 def render(kind: str, context: dict[str, Any]) -> tuple[str, str, str]:
     """(subject, text, html) for one kind of email."""
-    subject = SUBJECTS[kind].format(**context)
+    subject = subject_line(kind, context)
     text = _env.get_template(f"{kind}.txt").render(**context)
     html = _env.get_template(f"{kind}.html").render(subject=subject, **context)
     return subject, text, html

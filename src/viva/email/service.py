@@ -15,6 +15,8 @@ from viva.kit.pagination import Page, PageRequest
 from viva.kit.repository import WorkspaceRepository
 from viva.models import EmailMessage
 
+INVITE_KINDS = ("invite", "reschedule")
+
 
 class EmailRepository(WorkspaceRepository[EmailMessage]):
     model = EmailMessage
@@ -59,3 +61,18 @@ async def outbox(
 async def get_message(db: AsyncSession, message_id: uuid.UUID) -> EmailMessage | None:
     """For the sending job, which is told the id and finds the workspace from the row."""
     return await db.scalar(select(EmailMessage).where(EmailMessage.id == message_id))
+
+
+async def is_latest_invite(db: AsyncSession, message: EmailMessage) -> bool:
+    """Whether no newer invite or reschedule email exists for the message's session, so an
+    old message's fate doesn't overwrite what the candidate last got."""
+    newer = await db.scalar(
+        select(EmailMessage.id)
+        .where(
+            EmailMessage.session_id == message.session_id,
+            EmailMessage.kind.in_(INVITE_KINDS),
+            EmailMessage.created_at > message.created_at,
+        )
+        .limit(1)
+    )
+    return newer is None

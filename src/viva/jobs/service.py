@@ -41,13 +41,18 @@ async def enqueue(
 
 
 async def enqueue_once(
-    db: AsyncSession, kind: str, dedupe_key: str, payload: dict[str, Any], run_at: datetime | None = None
+    db: AsyncSession,
+    kind: str,
+    dedupe_key: str,
+    payload: dict[str, Any],
+    run_at: datetime | None = None,
+    workspace_id: uuid.UUID | None = None,
 ) -> bool:
     """Enqueue unless a job with `dedupe_key` already exists (periodic sweeps use a key per
     time bucket, so many workers schedule each sweep once). Returns whether it was added."""
     exists = await db.scalar(select(Job.id).where(Job.dedupe_key == dedupe_key))
     if exists:
         return False
-    job = await enqueue(db, kind, payload, run_at=run_at)
+    job = await enqueue(db, kind, payload, run_at=run_at, workspace_id=workspace_id)
     job.dedupe_key = dedupe_key
     return True

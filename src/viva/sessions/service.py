@@ -19,7 +19,7 @@ from viva.config import Settings
 from viva.email import service as email
 from viva.errors import Conflict, Issue, NotFound, Unprocessable, ValidationFailed
 from viva.events import service as events
-from viva.jobs.service import enqueue
+from viva.jobs.service import enqueue_once
 from viva.kit import clock
 from viva.kit.crypto import random_token, token_hash
 from viva.kit.pagination import Page, PageRequest
@@ -251,17 +251,16 @@ async def _email(db: AsyncSession, session: InterviewSession, kind: str, deps: D
 async def _schedule_reminders(db: AsyncSession, session: InterviewSession) -> None:
     if session.scheduled_at is None:
         return
+    utc = clock.isoformat(session.scheduled_at)
     for before, when in REMINDERS:
         at = session.scheduled_at - before
         if at > clock.now():
-            await enqueue(
+            # One reminder per session, time and kind, however often it is rescheduled.
+            await enqueue_once(
                 db,
                 "sessions.remind",
-                {
-                    "session_id": str(session.id),
-                    "scheduled_at": session.scheduled_at.isoformat(),
-                    "when": when,
-                },
+                f"remind:{session.id}:{utc}:{when}",
+                {"session_id": str(session.id), "scheduled_at": utc, "when": when},
                 run_at=at,
                 workspace_id=session.workspace_id,
             )
@@ -468,7 +467,7 @@ async def remind(
     """Send a reminder unless the session moved or is no longer scheduled."""
     if session.status != "scheduled" or session.scheduled_at is None:
         return
-    if session.scheduled_at.isoformat() != scheduled_at:
+    if session.scheduled_at != datetime.fromisoformat(scheduled_at.replace("Z", "+00:00")):
         return  # rescheduled since; the new time has its own reminders
     await _email(db, session, "reminder", deps, when=when)
 
