@@ -34,7 +34,9 @@ def test_admin_commands(tmp_path):
     assert bad.returncode == 1 and "slug" in bad.stderr
 
     assert "acme: plan unlimited" in viva("workspaces", "credits", "acme", db=db).stdout
-    assert "acme: plan credits, 3 credits" in viva("workspaces", "credits", "acme", "--set", "3", db=db).stdout
+    assert (
+        "acme: plan credits, 3 credits" in viva("workspaces", "credits", "acme", "--set", "3", db=db).stdout
+    )
     assert "acme: plan none" in viva("workspaces", "credits", "acme", "--no-plan", db=db).stdout
     assert "acme: plan unlimited" in viva("workspaces", "credits", "acme", "--unlimited", db=db).stdout
     bad = viva("workspaces", "credits", "acme", "--set", "-1", db=db, check=False)

@@ -57,7 +57,12 @@ def test_quickstart_steps_1_to_5_verbatim(database_url, tenant_sync):
     assert len(commands) >= 5
     ids: dict[str, str] = {}
     with smtp_server() as inbox:
-        settings = make_settings(database_url, smtp_url=inbox.url, run_worker=True, worker_poll_seconds=0.05)
+        settings = make_settings(
+            database_url,
+            smtp_url=f"smtp://{inbox.host}:{inbox.port}",
+            run_worker=True,
+            worker_poll_seconds=0.05,
+        )
         with live_server(settings) as base:
             names = ["AGENT_ID", "TEMPLATE_ID", "STAGE_ID", "CANDIDATE_ID"]
             for step, (command, name) in enumerate(zip(commands[:4], names, strict=True), start=1):
@@ -81,8 +86,8 @@ def test_quickstart_steps_1_to_5_verbatim(database_url, tenant_sync):
                 time.sleep(0.05)
             assert len(inbox.messages) == 1, "the invite was emailed once, not once per request"
             invite = inbox.messages[0]
-            assert invite["To"] == "jane@example.com" and "Technical Screen" in invite["Subject"]
-            assert session["join_url"] in invite.get_body(("plain",)).get_content()
+            assert invite.rcpt_tos == ["jane@example.com"] and "Technical Screen" in invite.message["Subject"]
+            assert session["join_url"] in invite.part("plain")
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline:
                 r = httpx.get(f"{base}/api/v1/sessions/{session['id']}", headers=tenant_sync.headers)

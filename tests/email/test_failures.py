@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.email.helpers import outbox, schedule, seed, session_of, viva
-from tests.email.smtp_server import smtp_server
 from tests.fixtures.live import free_port
+from tests.fixtures.smtp import smtp_server
 from viva.email.tasks import MAX_ATTEMPTS
 from viva.kit import clock
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.email.helpers import Env, outbox, schedule, seed, session_of, viva
-from tests.email.smtp_server import SmtpServer, smtp_server
+from tests.fixtures.smtp import SmtpServer, smtp_server
 from viva.kit import clock
 
 T0 = datetime(2031, 3, 3, 9, 0, tzinfo=UTC)  # a Monday; Berlin is UTC+1 until 30 March

@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from tests.email.helpers import outbox, schedule, seed, session_of, stored, viva
-from tests.email.smtp_server import smtp_server
+from tests.fixtures.smtp import smtp_server
 from viva.sessions import service as sessions
 
 

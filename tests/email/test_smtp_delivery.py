@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import update
 
 from tests.email.helpers import outbox, schedule, seed, session_of, viva
-from tests.email.smtp_server import Credentials, self_signed_context, smtp_server
+from tests.fixtures.smtp import Credentials, self_signed_context, smtp_server
 from viva.models import Workspace
 
 
