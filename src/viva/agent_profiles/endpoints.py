@@ -19,7 +19,7 @@ from viva.auth.service import Principal
 from viva.db import get_db
 from viva.kit.http import listing, one_of_body, parse_body
 from viva.kit.pagination import PageRequest, page_params
-from viva.kit.schemas import DataResponse, ListResponse
+from viva.kit.schemas import DataResponse, ListResponse, query_text
 
 router = APIRouter(prefix="/agent-profiles", tags=["Agent profiles"])
 
@@ -57,7 +57,7 @@ async def list_agent_profiles(
     paging: Paging,
     public: Annotated[bool, Query(description="true: the public library of every workspace")] = False,
     useCase: Annotated[UseCase | None, Query()] = None,  # noqa: N803
-    q: Annotated[str | None, Query(max_length=200, description="Name contains")] = None,
+    q: Annotated[str | None, query_text(200, "Name contains")] = None,
 ) -> dict[str, Any]:
     page = await service.list_profiles(
         db, principal.workspace_id, paging, public=public, use_case=useCase, q=q

@@ -14,7 +14,7 @@ from viva.db import get_db
 from viva.events import service
 from viva.kit.http import listing
 from viva.kit.pagination import PageRequest, page_params
-from viva.kit.schemas import ListResponse
+from viva.kit.schemas import ListResponse, query_text
 from viva.webhooks.service import envelope
 
 router = APIRouter(prefix="/events", tags=["Events"])
@@ -36,7 +36,7 @@ async def list_events(
     db: Annotated[AsyncSession, Depends(get_db)],
     principal: Annotated[Principal, Depends(require("events.read"))],
     paging: Annotated[PageRequest, Depends(page_params("occurred_at"))],
-    type: Annotated[str | None, Query(max_length=60, description="e.g. session.created")] = None,
+    type: Annotated[str | None, query_text(60, "e.g. session.created")] = None,
     since: Annotated[datetime | None, Query(description="ISO 8601; events at or after it")] = None,
     session_id: Annotated[uuid.UUID | None, Query()] = None,
     participant_id: Annotated[uuid.UUID | None, Query()] = None,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
 
@@ -69,3 +69,10 @@ class DataResponse(BaseModel, Generic[T]):
 class ListResponse(BaseModel, Generic[T]):
     data: list[T]
     meta: PageMeta
+
+
+def query_text(max_length: int, description: str | None = None) -> Any:
+    """A text query parameter: bounded, and without NUL (PostgreSQL can't compare it)."""
+    from fastapi import Query
+
+    return Query(max_length=max_length, pattern=r"^[^\x00]*$", description=description)

@@ -11,7 +11,7 @@ from viva.auth.service import Principal
 from viva.db import get_db
 from viva.kit.http import listing
 from viva.kit.pagination import PageRequest, page_params
-from viva.kit.schemas import DataResponse, ListResponse
+from viva.kit.schemas import DataResponse, ListResponse, query_text
 from viva.participants import service
 from viva.participants.schemas import (
     BulkCreate,
@@ -50,10 +50,10 @@ async def list_participants(
     paging: Annotated[PageRequest, Depends(page_params("created_at", "updated_at", "name", "email"))],
     evaluation_template_id: Annotated[uuid.UUID | None, Query()] = None,
     status: Annotated[Status | None, Query()] = None,
-    email: Annotated[str | None, Query(max_length=320)] = None,
-    external_id: Annotated[str | None, Query(max_length=255)] = None,
-    tag: Annotated[str | None, Query(max_length=100)] = None,
-    q: Annotated[str | None, Query(max_length=200, description="Name or email contains")] = None,
+    email: Annotated[str | None, query_text(320)] = None,
+    external_id: Annotated[str | None, query_text(255)] = None,
+    tag: Annotated[str | None, query_text(100)] = None,
+    q: Annotated[str | None, query_text(200, "Name or email contains")] = None,
 ) -> dict[str, Any]:
     page = await service.list_participants(
         db,

@@ -14,7 +14,7 @@ from viva.email import service as email
 from viva.errors import Forbidden, ValidationFailed
 from viva.kit.http import listing
 from viva.kit.pagination import PageRequest, page_params
-from viva.kit.schemas import DataResponse, ListResponse
+from viva.kit.schemas import DataResponse, ListResponse, query_text
 from viva.sessions import service
 from viva.sessions.schemas import (
     OutboxMessage,
@@ -44,6 +44,10 @@ Deps = Annotated[service.Deps, Depends(deps)]
 @router.post(
     "",
     response_model=DataResponse[SessionCreated],
+    responses={
+        402: {"description": "No active plan, or no session credits left"},
+        422: {"description": "Template not active, stage not schedulable, or idempotency_key reused"},
+    },
     summary="Schedule a session; the invite email goes out after commit",
 )
 async def create_session(
@@ -78,8 +82,8 @@ async def list_sessions(
     candidate_id: Annotated[uuid.UUID | None, Query()] = None,
     evaluation_template_id: Annotated[uuid.UUID | None, Query()] = None,
     evaluation_stage_id: Annotated[uuid.UUID | None, Query()] = None,
-    stage: Annotated[str | None, Query(max_length=200, description="Stage label or name")] = None,
-    external_id: Annotated[str | None, Query(max_length=255)] = None,
+    stage: Annotated[str | None, query_text(200, "Stage label or name")] = None,
+    external_id: Annotated[str | None, query_text(255)] = None,
     review_status: Annotated[ReviewStatus | None, Query()] = None,
     passed: Annotated[bool | None, Query()] = None,
     updated_since: Annotated[datetime | None, Query(description="ISO 8601, for ATS sync")] = None,

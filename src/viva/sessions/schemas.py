@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from viva.kit.schemas import Label, StrictModel, Timestamp
+from viva.kit.schemas import Label, NoNul, StrictModel, Timestamp
 
 Status = Literal["scheduled", "in_progress", "completed", "failed", "cancelled"]
 ReviewStatus = Literal["not_required", "pending", "approved", "rejected"]
@@ -38,7 +38,7 @@ class SessionCreate(StrictModel):
     idempotency_key: IdempotencyKeyText | None = None
     scheduled_at: datetime | None = None
     timezone: str = "UTC"
-    notes: Annotated[str, Field(max_length=1000)] | None = Field(
+    notes: Annotated[str, Field(max_length=1000), NoNul] | None = Field(
         default=None, description="Never shown to the candidate"
     )
     language: Language | None = Field(default=None, description="Defaults to the template's")

@@ -11,7 +11,7 @@ from viva.auth.service import Principal
 from viva.db import get_db
 from viva.kit.http import listing
 from viva.kit.pagination import PageRequest, page_params
-from viva.kit.schemas import DataResponse, ListResponse
+from viva.kit.schemas import DataResponse, ListResponse, query_text
 from viva.templates import service
 from viva.templates.schemas import (
     StageCreate,
@@ -48,7 +48,7 @@ async def list_templates(
     paging: Annotated[PageRequest, Depends(page_params("created_at", "updated_at", "template_name"))],
     status: Annotated[Status | None, Query()] = None,
     use_case: Annotated[UseCase | None, Query()] = None,
-    q: Annotated[str | None, Query(max_length=200, description="Name contains")] = None,
+    q: Annotated[str | None, query_text(200, "Name contains")] = None,
 ) -> dict[str, Any]:
     page = await service.list_templates(db, principal.workspace_id, paging, status, use_case, q)
     return listing(page, service.template_to_read)
