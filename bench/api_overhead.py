@@ -122,10 +122,17 @@ def participant_rows(workspace_id: uuid.UUID, start: int, stop: int) -> Iterator
             "external_id": f"ext-{i}",
             "phone": "+1 555 0100",
             "tags": ["backend", f"batch-{i // BATCH}"],
-            "profile": {"title": "Software Engineer", "organization": "Example Corp",
-                        "experienceLevel": "senior", "location": "Berlin"},
-            "background": {"skills": ["Python", "PostgreSQL"], "education": "BSc Computer Science",
-                           "languages": ["English", "German"]},
+            "profile": {
+                "title": "Software Engineer",
+                "organization": "Example Corp",
+                "experienceLevel": "senior",
+                "location": "Berlin",
+            },
+            "background": {
+                "skills": ["Python", "PostgreSQL"],
+                "education": "BSc Computer Science",
+                "languages": ["English", "German"],
+            },
             "resume_url": None,
             "resume_status": "none",
             "resume_error": None,
@@ -147,8 +154,7 @@ async def seed(sessions: async_sessionmaker[AsyncSession], count: int) -> tuple[
         except NotFound:
             workspace = await workspaces_service.create_workspace(db, WORKSPACE_SLUG, "Bench")
         have = await db.scalar(
-            select(func.count()).select_from(Participant).where(
-                Participant.workspace_id == workspace.id)
+            select(func.count()).select_from(Participant).where(Participant.workspace_id == workspace.id)
         )
         if have != count:
             print(f"  seeding {count:,} participants (found {have:,})...", flush=True)
@@ -181,12 +187,22 @@ async def settle(engine: AsyncEngine) -> None:
 
 def to_dict(p: Participant) -> dict[str, Any]:
     return {
-        "id": p.id, "name": p.name, "email": p.email,
-        "evaluation_template_id": p.evaluation_template_id, "external_id": p.external_id,
-        "phone": p.phone, "tags": p.tags, "profile": p.profile, "background": p.background,
-        "resume_url": p.resume_url, "resume_status": p.resume_status,
-        "resume_error": p.resume_error, "metadata": p.metadata_, "status": p.status,
-        "created_at": isoformat(p.created_at), "updated_at": isoformat(p.updated_at),
+        "id": p.id,
+        "name": p.name,
+        "email": p.email,
+        "evaluation_template_id": p.evaluation_template_id,
+        "external_id": p.external_id,
+        "phone": p.phone,
+        "tags": p.tags,
+        "profile": p.profile,
+        "background": p.background,
+        "resume_url": p.resume_url,
+        "resume_status": p.resume_status,
+        "resume_error": p.resume_error,
+        "metadata": p.metadata_,
+        "status": p.status,
+        "created_at": isoformat(p.created_at),
+        "updated_at": isoformat(p.updated_at),
     }
 
 
@@ -224,16 +240,26 @@ def server(database_url: str) -> Iterator[str]:
         "VIVA_LOG_LEVEL": "warning",
     }
     cmd = [
-        sys.executable, "-m", "uvicorn", "--factory", "viva.app:create_app",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-        "--log-level", "warning", "--no-access-log",
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "viva.app:create_app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--log-level",
+        "warning",
+        "--no-access-log",
     ]
     log_path = DEFAULT_SQLITE.parent / "uvicorn.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     base = f"http://127.0.0.1:{port}"
     with log_path.open("wb") as log:
-        proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
         try:
             wait_ready(proc, base)
             yield base
@@ -291,9 +317,12 @@ def run_backend(database_url: str, requests: int, warmup: int) -> Result:
             def direct() -> bytes:
                 return runner.run(direct_page(sessions, ws_id))
 
-            with server(database_url) as base, httpx.Client(
-                base_url=base, headers={"x-api-key": secret}, timeout=REQUEST_TIMEOUT_S
-            ) as client:
+            with (
+                server(database_url) as base,
+                httpx.Client(
+                    base_url=base, headers={"x-api-key": secret}, timeout=REQUEST_TIMEOUT_S
+                ) as client,
+            ):
 
                 def over_http() -> bytes:
                     response = client.get(PATH)
@@ -319,17 +348,21 @@ def run_backend(database_url: str, requests: int, warmup: int) -> Result:
 
 
 def print_table(results: list[Result]) -> None:
-    header = (f"{'database':<11}{'rows':>9}{'n':>5}{'HTTP median':>14}{'direct median':>16}"
-              f"{'overhead':>12}{'ratio':>8}  goal <= {GOAL_RATIO:g}")
+    header = (
+        f"{'database':<11}{'rows':>9}{'n':>5}{'HTTP median':>14}{'direct median':>16}"
+        f"{'overhead':>12}{'ratio':>8}  goal <= {GOAL_RATIO:g}"
+    )
     print()
     print(f"GET {PATH} with {PARTICIPANTS:,} participants")
     print(header)
     print("-" * len(header))
     for r in results:
         verdict = "met" if r.ratio <= GOAL_RATIO else "MISSED"
-        print(f"{r.backend:<11}{PARTICIPANTS:>9,}{r.requests:>5}{r.http_median:>11.2f} ms"
-              f"{r.direct_median:>13.2f} ms{r.overhead:>9.2f} ms"
-              f"{r.ratio:>7.2f}x  {verdict}")
+        print(
+            f"{r.backend:<11}{PARTICIPANTS:>9,}{r.requests:>5}{r.http_median:>11.2f} ms"
+            f"{r.direct_median:>13.2f} ms{r.overhead:>9.2f} ms"
+            f"{r.ratio:>7.2f}x  {verdict}"
+        )
 
 
 def bounded(low: int, high: int) -> Callable[[str], int]:
@@ -346,12 +379,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     target = parser.add_mutually_exclusive_group()
     target.add_argument("--database-url", help=f"default: a SQLite file at {DEFAULT_SQLITE}")
-    target.add_argument("--both", action="store_true",
-                        help=f"SQLite, then PostgreSQL at {DEFAULT_POSTGRES}")
-    parser.add_argument("--requests", type=bounded(5, 200), default=40, metavar="N",
-                        help="timed requests per side (5-200, default 40)")
-    parser.add_argument("--warmup", type=bounded(0, 50), default=5, metavar="N",
-                        help="untimed rounds first (0-50, default 5)")
+    target.add_argument("--both", action="store_true", help=f"SQLite, then PostgreSQL at {DEFAULT_POSTGRES}")
+    parser.add_argument(
+        "--requests",
+        type=bounded(5, 200),
+        default=40,
+        metavar="N",
+        help="timed requests per side (5-200, default 40)",
+    )
+    parser.add_argument(
+        "--warmup", type=bounded(0, 50), default=5, metavar="N", help="untimed rounds first (0-50, default 5)"
+    )
     args = parser.parse_args(argv)
 
     sqlite_url = f"sqlite:///{DEFAULT_SQLITE}"

@@ -30,6 +30,9 @@ from viva.models import Job
 
 log = structlog.get_logger()
 
+# How long a freed slot may wait so that one claim serves several (see Worker.run).
+CLAIM_COALESCE_SECONDS = 0.02
+
 
 def load_tasks() -> None:
     for module in TASK_MODULES:
@@ -63,6 +66,7 @@ class Worker:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
+        self._nudged = False
         self._running: set[asyncio.Task[None]] = set()
         self._next_periodic = 0.0
         load_tasks()
@@ -74,6 +78,7 @@ class Worker:
 
     def wake(self) -> None:
         """Look for work now (called after this process enqueued something)."""
+        self._nudged = True
         self._wake.set()
 
     async def claim(self, limit: int) -> list[Job]:
@@ -111,6 +116,7 @@ class Worker:
 
     async def run_one(self, job: Job) -> None:
         task = TASKS.get(job.kind)
+        heartbeat = asyncio.create_task(self._heartbeat(job))
         try:
             if task is None:
                 raise GiveUp(f"no handler for job kind {job.kind!r}")
@@ -127,6 +133,28 @@ class Worker:
             raise
         except Exception as exc:  # every failure is recorded on the job, never lost
             await self._failed(job, task, exc)
+        finally:
+            heartbeat.cancel()
+
+    async def _heartbeat(self, job: Job) -> None:
+        """Keep the lease of a running job fresh, so a slow job (a receiver that takes 15 s)
+        is not taken over by another worker while it is still running here. A killed
+        worker stops renewing, and its jobs are free again one lease later."""
+        interval = max(self.lease.total_seconds() / 3, 0.5)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                async with self.sessionmaker() as db:
+                    await db.execute(
+                        update(Job)
+                        .where(Job.id == job.id, Job.locked_by == self.name, Job.attempts == job.attempts)
+                        .values(locked_until=clock.now() + self.lease)
+                    )
+                    await db.commit()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a missed renewal only risks a duplicate run, never a loss
+                log.warning("lease_renewal_failed", job_id=str(job.id), error=repr(exc))
 
     async def _finish(self, db: AsyncSession, job: Job, **values: Any) -> bool:
         now = clock.now()
@@ -171,25 +199,40 @@ class Worker:
             await db.commit()
 
     async def run(self) -> None:
-        """Claim and run jobs until stop(); then let running jobs finish."""
+        """Claim and run jobs until stop(); then let running jobs finish.
+
+        Claims are coalesced: a slot freed less than CLAIM_COALESCE_SECONDS after the last
+        claim waits for the rest of it (or until half the slots are free), so that under
+        a backlog of short jobs one claim transaction serves several jobs rather than one
+        each (docs/benchmarks.md). No slot waits longer than that, so slots stuck on slow
+        jobs don't hold up the others."""
         log.info("worker_started", worker=self.name, concurrency=self.concurrency)
+        loop = asyncio.get_running_loop()
+        batch = max(1, self.concurrency // 2)
+        coalesce = min(CLAIM_COALESCE_SECONDS, self.poll_seconds)
+        last_claim = -coalesce
         try:
             while not self._stopping.is_set():
+                # Cleared before looking: a job finishing from here on sets it again, so
+                # the wait below cannot miss it.
+                self._wake.clear()
                 await self.schedule_periodic()
                 free = self.concurrency - len(self._running)
-                jobs = await self._claim_safely(free) if free > 0 else []
-                for job in jobs:
-                    t = asyncio.create_task(self.run_one(job))
-                    self._running.add(t)
-                    t.add_done_callback(self._done)
-                if jobs and len(jobs) == free:
-                    await asyncio.sleep(0)  # there may be more: go again at once
-                    if self._running and len(self._running) >= self.concurrency:
-                        await asyncio.wait(self._running, return_when=asyncio.FIRST_COMPLETED)
-                    continue
-                self._wake.clear()
+                timeout = self.poll_seconds
+                since = loop.time() - last_claim
+                if free > 0 and (self._nudged or free >= batch or since >= coalesce):
+                    self._nudged = False
+                    last_claim = loop.time()
+                    for job in await self._claim_safely(free):
+                        t = asyncio.create_task(self.run_one(job))
+                        self._running.add(t)
+                        t.add_done_callback(self._done)
+                elif free > 0:
+                    timeout = coalesce - since
+                if self._stopping.is_set():
+                    break
                 try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+                    await asyncio.wait_for(self._wake.wait(), timeout=timeout)
                 except TimeoutError:
                     pass
         finally:

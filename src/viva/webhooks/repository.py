@@ -39,3 +39,21 @@ class DeliveryRepository(WorkspaceRepository[WebhookDelivery]):
 async def delivery_by_id(db: AsyncSession, delivery_id: uuid.UUID) -> WebhookDelivery | None:
     """For the delivery job, which is told the id and finds the workspace from the row."""
     return await db.scalar(select(WebhookDelivery).where(WebhookDelivery.id == delivery_id))
+
+
+async def delivery_with_endpoint(
+    db: AsyncSession, delivery_id: uuid.UUID
+) -> tuple[WebhookDelivery, WebhookEndpoint] | None:
+    """The delivery job's one read: the delivery and its endpoint (same workspace) together."""
+    row = (
+        await db.execute(
+            select(WebhookDelivery, WebhookEndpoint)
+            .join(
+                WebhookEndpoint,
+                (WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+                & (WebhookEndpoint.workspace_id == WebhookDelivery.workspace_id),
+            )
+            .where(WebhookDelivery.id == delivery_id)
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])

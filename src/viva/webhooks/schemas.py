@@ -1,29 +1,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import AnyUrl, BaseModel, Field, field_validator
 
 from viva.kit.schemas import LongText, StrictModel, Timestamp
 
-EVENT_TYPES = (
-    "session.created",
-    "session.started",
-    "session.completed",
-    "session.scored",
-    "session.failed",
-    "session.cancelled",
-    "session.review_required",
-    "session.reviewed",
-    "session.rescheduled",
-    "participant.created",
-    "participant.updated",
-    "participant.deleted",
-    "application.approved",
-    "application.rejected",
-    "endpoint.disabled",
-)
 EventType = Literal[
     "*",
     "session.created",
@@ -42,6 +25,7 @@ EventType = Literal[
     "application.rejected",
     "endpoint.disabled",
 ]
+EVENT_TYPES = tuple(t for t in get_args(EventType) if t != "*")
 Events = Annotated[list[EventType], Field(min_length=1, max_length=len(EVENT_TYPES) + 1)]
 
 

@@ -280,17 +280,20 @@ async def get_delivery(
 async def retry(
     db: AsyncSession, workspace_id: uuid.UUID, delivery_id: uuid.UUID
 ) -> tuple[WebhookDelivery, list[WebhookAttempt]]:
-    """Send a delivery again now (one more attempt), whatever its state."""
+    """Send a delivery again now (one more attempt), whatever its state. If it was still
+    pending (its automatic retries running), a failed manual attempt carries on with them:
+    the manual job makes the scheduled one stale, so it must not end the schedule."""
     delivery, attempts = await get_delivery(db, workspace_id, delivery_id)
     endpoint = await get(db, workspace_id, delivery.endpoint_id)
     if not endpoint.enabled:
         raise Conflict("This endpoint is disabled; enable it first", code="endpoint_disabled")
+    resume = delivery.status == "pending"
     delivery.status = "pending"
     delivery.next_attempt_at = clock.now()
     await enqueue(
         db,
         "webhooks.deliver",
-        {"delivery_id": str(delivery.id), "attempt": delivery.attempts, "manual": True},
+        {"delivery_id": str(delivery.id), "attempt": delivery.attempts, "manual": True, "resume": resume},
         workspace_id=workspace_id,
     )
     await db.flush()

@@ -15,6 +15,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from viva.jobs.context import JobContext
@@ -23,7 +24,7 @@ from viva.jobs.service import enqueue
 from viva.kit import clock
 from viva.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from viva.webhooks import service
-from viva.webhooks.repository import delivery_by_id
+from viva.webhooks.repository import delivery_with_endpoint
 from viva.webhooks.signing import signature_header
 
 # Waits before retries 1..7 (SPEC §4), each ±10%: 8 attempts in all.
@@ -49,10 +50,23 @@ def retry_after_seconds(value: str | None) -> float | None:
 
 
 async def disable(db: AsyncSession, endpoint: WebhookEndpoint, reason: str) -> None:
-    """Turn an endpoint off and tell the workspace (event `endpoint.disabled`)."""
+    """Turn an endpoint off and tell the workspace (event `endpoint.disabled`), once.
+
+    Several deliveries to one endpoint can be in flight together and all see it fail (or a
+    person may switch it off meanwhile); the `endpoint` we loaded before sending is stale by
+    now. Only the transaction that actually flips `enabled` emits the event (on PostgreSQL a
+    concurrent one waits for the row lock, then finds it already off)."""
     from viva.events import service as events  # events fan out through this package
 
-    endpoint.enabled = False
+    flipped = await db.execute(
+        update(WebhookEndpoint)
+        .where(WebhookEndpoint.id == endpoint.id, WebhookEndpoint.enabled.is_(True))
+        .values(enabled=False, disabled_reason=reason, updated_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
+    endpoint.enabled = False  # the object agrees with the row either way
+    if not flipped.rowcount:  # type: ignore[attr-defined]
+        return
     endpoint.disabled_reason = reason
     await db.flush()
     await events.emit(
@@ -65,11 +79,13 @@ async def disable(db: AsyncSession, endpoint: WebhookEndpoint, reason: str) -> N
 
 @task("webhooks.deliver", max_attempts=5)
 async def deliver(ctx: JobContext, db: AsyncSession, payload: dict[str, Any]) -> None:
-    delivery = await delivery_by_id(db, uuid.UUID(payload["delivery_id"]))
-    # A stale job (a manual retry or an earlier run already made this attempt) does nothing.
-    if delivery is None or delivery.status != "pending" or delivery.attempts != payload.get("attempt", 0):
+    found = await delivery_with_endpoint(db, uuid.UUID(payload["delivery_id"]))
+    if found is None:  # deleted with its endpoint
         return
-    endpoint = await service.get(db, delivery.workspace_id, delivery.endpoint_id)
+    delivery, endpoint = found
+    # A stale job (a manual retry or an earlier run already made this attempt) does nothing.
+    if delivery.status != "pending" or delivery.attempts != payload.get("attempt", 0):
+        return
     if not endpoint.enabled:
         delivery.status = "failed"
         delivery.next_attempt_at = None
@@ -115,10 +131,10 @@ async def deliver(ctx: JobContext, db: AsyncSession, payload: dict[str, Any]) ->
         if clock.now() - endpoint.failing_since >= DISABLE_AFTER:
             delivery.status = "failed"
             await disable(db, endpoint, "Deliveries failed for 5 days")
-        elif number >= MAX_ATTEMPTS and not payload.get("manual"):
+        elif number >= MAX_ATTEMPTS or (payload.get("manual") and not payload.get("resume")):
+            # Out of retries; or a manual retry of a finished delivery, which is one attempt,
+            # not a new schedule. (A manual retry of a pending one carries on its schedule.)
             delivery.status = "failed"
-        elif payload.get("manual"):
-            delivery.status = "failed"  # a manual retry is one attempt, not a new schedule
         else:
             wait = RETRY_SCHEDULE[number - 1] * random.uniform(0.9, 1.1)
             next_at = clock.now() + timedelta(seconds=max(wait, retry_after or 0))
