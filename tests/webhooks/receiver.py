@@ -16,10 +16,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import uvicorn
 from standardwebhooks.webhooks import Webhook
 
-from tests.fixtures.live import free_port
+from tests.fixtures.live import serve_asgi
 
 
 @dataclass(frozen=True)
@@ -122,22 +121,7 @@ class Receiver:
 @contextmanager
 def serve(receiver: Receiver, path: str = "/hook") -> Iterator[Receiver]:
     """Run `receiver` on a free loopback port; `receiver.url` is where to send webhooks."""
-    port = free_port()
-    config = uvicorn.Config(
-        receiver, host="127.0.0.1", port=port, log_level="warning", lifespan="off", access_log=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("receiver did not start")
-        time.sleep(0.01)
-    receiver.base = f"http://127.0.0.1:{port}"
-    receiver.url = receiver.base + path
-    try:
+    with serve_asgi(receiver) as base:
+        receiver.base = base
+        receiver.url = base + path
         yield receiver
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
