@@ -458,7 +458,7 @@ def run(args: argparse.Namespace) -> None:
         **os.environ,
         "VIVA_DATABASE_URL": args.database_url,
         "VIVA_SECRET_KEY": key,
-        "VIVA_WEBHOOKS_ALLOW_PRIVATE": "true",
+        "VIVA_ALLOW_PRIVATE_URLS": "true",
         "VIVA_WORKER_CONCURRENCY": str(args.concurrency),
         "VIVA_WORKER_POLL_SECONDS": str(args.poll_seconds),
         "VIVA_LOG_LEVEL": "info",  # the bench waits for each worker's worker_started line

@@ -50,7 +50,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "public_url": "http://testserver",
         "secret_key": TEST_SECRET_KEY,
         "run_worker": False,
-        "webhooks_allow_private": True,
+        "allow_private_urls": True,
         "job_lease_seconds": 5,
     }
     return Settings(**{**values, **overrides})

@@ -212,7 +212,7 @@ def make_worker(app: FastAPI, **overrides: Any) -> Worker:
         settings=settings,
         sessionmaker=app.state.sessionmaker,
         secrets=app.state.secrets,
-        http=guarded_client(settings.webhooks_allow_private),
+        http=guarded_client(settings.allow_private_urls),
     )
     options = {
         "concurrency": settings.worker_concurrency,

@@ -48,9 +48,10 @@ class Settings(BaseSettings):
         "(required), smtps:// (TLS). Unset: emails stay in the local outbox.",
     )
     email_from: str = Field(default="Viva <interviews@viva.local>", description="From address of emails.")
-    webhooks_allow_private: bool = Field(
+    allow_private_urls: bool = Field(
         default=False,
-        description="Allow webhook URLs that resolve to loopback/private addresses (development only).",
+        description="Let outgoing requests (webhooks, resume downloads) reach loopback/private "
+        "addresses, and plain http to loopback (development only).",
     )
     worker_concurrency: int = Field(default=8, ge=1, le=256, description="Jobs one worker runs at once.")
     job_lease_seconds: int = Field(

@@ -44,7 +44,7 @@ def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
         **os.environ,
         "VIVA_DATABASE_URL": settings.database_url,
         "VIVA_SECRET_KEY": settings.secret_key,
-        "VIVA_WEBHOOKS_ALLOW_PRIVATE": "true",
+        "VIVA_ALLOW_PRIVATE_URLS": "true",
         "VIVA_JOB_LEASE_SECONDS": "2",
         "VIVA_WORKER_POLL_SECONDS": "0.05",
         "VIVA_WORKER_CONCURRENCY": "8",

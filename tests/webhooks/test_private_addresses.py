@@ -1,5 +1,5 @@
 """Outgoing webhooks never reach private, loopback or link-local addresses unless the
-operator allows it (VIVA_WEBHOOKS_ALLOW_PRIVATE): refused when the URL is given, and
+operator allows it (VIVA_ALLOW_PRIVATE_URLS): refused when the URL is given, and
 checked again on the address actually dialled, so a name that resolves to 127.0.0.1
 (or starts to, later: DNS rebinding) is blocked too."""
 
@@ -26,8 +26,8 @@ from viva.jobs.worker import Worker
 
 @asynccontextmanager
 async def strict_app(database_url: str) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient, Worker]]:
-    """The app as deployed: webhooks_allow_private off. Same database as the test's app."""
-    app = create_app(make_settings(database_url, webhooks_allow_private=False))
+    """The app as deployed: allow_private_urls off. Same database as the test's app."""
+    app = create_app(make_settings(database_url, allow_private_urls=False))
     worker = make_worker(app, poll_seconds=0.05)
     try:
         async with httpx.AsyncClient(

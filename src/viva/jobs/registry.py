@@ -70,4 +70,5 @@ TASK_MODULES = (
     "viva.webhooks.tasks",
     "viva.sessions.tasks",
     "viva.jobs.tasks",
+    "viva.participants.tasks",
 )

@@ -5,7 +5,7 @@ from viva.models.base import Base
 from viva.models.email import EmailMessage
 from viva.models.event import Event
 from viva.models.job import Job
-from viva.models.participant import Participant
+from viva.models.participant import Participant, ResumeChunk
 from viva.models.session import IdempotencyKey, InterviewSession
 from viva.models.template import EvaluationStage, EvaluationTemplate
 from viva.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -24,6 +24,7 @@ __all__ = [
     "Job",
     "Membership",
     "Participant",
+    "ResumeChunk",
     "User",
     "UserSession",
     "WebhookAttempt",

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from viva.kit.types import JSONType
@@ -37,3 +37,16 @@ class Participant(IdMixin, TimestampMixin, WorkspaceMixin, Base):
     resume_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType)
     status: Mapped[str] = mapped_column(String(20), index=True)
+
+
+class ResumeChunk(IdMixin, TimestampMixin, WorkspaceMixin, Base):
+    """A passage of a participant's resume, for the interviewer to ground questions in.
+    Erased with the participant."""
+
+    __tablename__ = "resume_chunks"
+
+    participant_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)

@@ -4,11 +4,12 @@ import uuid
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from viva.kit.repository import WorkspaceRepository
 from viva.kit.sql import JsonArrayContains, escape_like
-from viva.models import Participant
+from viva.models import Participant, ResumeChunk
 
 
 class ParticipantRepository(WorkspaceRepository[Participant]):
@@ -64,3 +65,34 @@ class ParticipantRepository(WorkspaceRepository[Participant]):
             )
         )
         return int(await self.db.scalar(stmt) or 0)
+
+    async def drop_resume_chunks(self, participant_id: uuid.UUID) -> None:
+        await self.db.execute(
+            delete(ResumeChunk).where(
+                ResumeChunk.workspace_id == self.workspace_id, ResumeChunk.participant_id == participant_id
+            )
+        )
+
+    def add_resume_chunks(self, participant_id: uuid.UUID, chunks: list[str]) -> None:
+        self.db.add_all(
+            ResumeChunk(workspace_id=self.workspace_id, participant_id=participant_id, position=i, text=text)
+            for i, text in enumerate(chunks)
+        )
+
+    async def resume_chunks(self, participant_id: uuid.UUID) -> list[str]:
+        rows = await self.db.execute(
+            select(ResumeChunk.text)
+            .where(
+                ResumeChunk.workspace_id == self.workspace_id, ResumeChunk.participant_id == participant_id
+            )
+            .order_by(ResumeChunk.position)
+        )
+        return list(rows.scalars())
+
+    @staticmethod
+    async def by_id_any_workspace(db: AsyncSession, participant_id: uuid.UUID) -> Participant | None:
+        """For jobs, which are told an id and find the workspace from the row."""
+        found: Participant | None = await db.scalar(
+            select(Participant).where(Participant.id == participant_id)
+        )
+        return found

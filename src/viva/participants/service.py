@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from viva.errors import ApiError, Conflict, NotFound, ValidationFailed, validation_error
 from viva.events import service as events
+from viva.jobs.service import enqueue
 from viva.kit.pagination import Page, PageRequest
 from viva.models import Participant
 from viva.participants.repository import ParticipantRepository
@@ -98,6 +99,7 @@ async def create(db: AsyncSession, workspace_id: uuid.UUID, data: ParticipantCre
     await events.emit(
         db, workspace_id, "participant.created", _payload(participant), participant_id=participant.id
     )
+    await queue_resume(db, participant)
     return participant
 
 
@@ -164,6 +166,7 @@ async def create_many(db: AsyncSession, workspace_id: uuid.UUID, rows: list[Any]
             await events.emit(
                 db, workspace_id, "participant.created", _payload(participant), participant_id=participant.id
             )
+            await queue_resume(db, participant)
     skipped.sort(key=lambda s: s.index)
     return BulkResult(created=[to_read(p) for p in created], skipped=skipped)
 
@@ -202,9 +205,11 @@ async def update(
         changes["email"] = changes["email"].strip().lower()
     if "metadata" in changes:
         changes["metadata_"] = changes.pop("metadata")
-    if "resume_url" in changes and changes["resume_url"] != participant.resume_url:
+    new_resume = "resume_url" in changes and changes["resume_url"] != participant.resume_url
+    if new_resume:
         changes["resume_status"] = "pending" if changes["resume_url"] else "none"
         changes["resume_error"] = None
+        await ParticipantRepository(db, workspace_id).drop_resume_chunks(participant.id)
     for key, value in changes.items():
         setattr(participant, key, value)
     key = dedupe_key(participant.evaluation_template_id, participant.email)
@@ -216,6 +221,8 @@ async def update(
     await events.emit(
         db, workspace_id, "participant.updated", _payload(participant), participant_id=participant.id
     )
+    if new_resume:
+        await queue_resume(db, participant)
     return participant
 
 
@@ -243,3 +250,48 @@ async def erase(db: AsyncSession, workspace_id: uuid.UUID, participant_id: uuid.
 
 async def count_for_template(db: AsyncSession, workspace_id: uuid.UUID, template_id: uuid.UUID) -> int:
     return await ParticipantRepository(db, workspace_id).count_for_template(template_id)
+
+
+async def queue_resume(db: AsyncSession, participant: Participant) -> None:
+    """Enqueue the download of the participant's resume_url (a job; see tasks.py)."""
+    if participant.resume_url:
+        await enqueue(
+            db,
+            "participants.fetch_resume",
+            {"participant_id": str(participant.id), "resume_url": participant.resume_url},
+            workspace_id=participant.workspace_id,
+        )
+
+
+async def for_resume_job(db: AsyncSession, participant_id: uuid.UUID, resume_url: str) -> Participant | None:
+    """The participant a resume job is for, if it still exists and still has that URL."""
+    participant = await ParticipantRepository.by_id_any_workspace(db, participant_id)
+    return participant if participant is not None and participant.resume_url == resume_url else None
+
+
+async def record_resume(
+    db: AsyncSession,
+    workspace_id: uuid.UUID,
+    participant_id: uuid.UUID,
+    resume_url: str,
+    *,
+    chunks: list[str] | None = None,
+    error: str | None = None,
+) -> None:
+    """Store what came of a resume download: its passages (ready) or why not (failed).
+    Nothing is written if the URL changed meanwhile."""
+    repo = ParticipantRepository(db, workspace_id)
+    participant = await repo.get(participant_id)
+    if participant is None or participant.resume_url != resume_url:
+        return
+    await repo.drop_resume_chunks(participant_id)
+    if error is not None or not chunks:
+        participant.resume_status, participant.resume_error = "failed", error or "no text found in the resume"
+        return
+    repo.add_resume_chunks(participant_id, chunks)
+    participant.resume_status, participant.resume_error = "ready", None
+
+
+async def resume_chunks(db: AsyncSession, workspace_id: uuid.UUID, participant_id: uuid.UUID) -> list[str]:
+    """The participant's resume passages in document order (empty until ready)."""
+    return await ParticipantRepository(db, workspace_id).resume_chunks(participant_id)

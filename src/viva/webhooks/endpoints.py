@@ -28,7 +28,7 @@ Writer = Annotated[Principal, Depends(require("webhooks.write"))]
 
 
 def _allow_private(request: Request) -> bool:
-    return bool(request.app.state.settings.webhooks_allow_private)
+    return bool(request.app.state.settings.allow_private_urls)
 
 
 @router.post(

@@ -38,7 +38,7 @@ def _events(value: list[str] | None) -> list[str] | None:
 
 
 class EndpointCreate(StrictModel):
-    url: AnyUrl = Field(description="https URL (http to loopback only when VIVA_WEBHOOKS_ALLOW_PRIVATE)")
+    url: AnyUrl = Field(description="https URL (http to loopback only when VIVA_ALLOW_PRIVATE_URLS)")
     events: Events = ["*"]
     description: LongText | None = None
     enabled: bool = True
