@@ -186,6 +186,8 @@ async def settle(engine: AsyncEngine) -> None:
 
 
 def to_dict(p: Participant) -> dict[str, Any]:
+    # Deliberately not participants.service.to_read: the reference must leave out the
+    # Pydantic work the endpoint does, so this restates the same fields as a plain dict.
     return {
         "id": p.id,
         "name": p.name,
