@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -9,11 +9,13 @@ import pytest
 from cryptography.fernet import Fernet
 from fastapi import FastAPI
 
+from tests.fixtures.clock import FrozenClock
 from tests.fixtures.db import backends, reset_to_empty, truncate_all
 from tests.fixtures.factories import Tenant, make_tenant
 from viva import schema
 from viva.app import create_app
 from viva.config import Settings
+from viva.kit import clock
 
 
 @pytest.fixture(scope="session")
@@ -93,3 +95,12 @@ async def worker(app: FastAPI) -> AsyncIterator[Any]:
     w = make_worker(app, poll_seconds=0.05)
     yield w
     await w.context.http.aclose()
+
+
+@pytest.fixture
+def frozen() -> Iterator[FrozenClock]:
+    """The clock frozen at the real current time; unfrozen after the test."""
+    try:
+        yield FrozenClock(clock.now().replace(microsecond=0))
+    finally:
+        clock.freeze(None)

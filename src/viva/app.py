@@ -26,6 +26,9 @@ from viva.config import Settings, get_settings
 from viva.db import make_engine, make_sessionmaker
 from viva.errors import install_handlers
 from viva.events.endpoints import router as events_router
+from viva.interview.room import ROOM_REQUESTS_PER_MINUTE
+from viva.interview.room import router as room_router
+from viva.interview.runner import Interviewer, interviewer_model
 from viva.jobs.context import JobContext
 from viva.jobs.worker import Worker
 from viva.kit.net import guarded_client
@@ -236,10 +239,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await app.state.interviewer.drain()  # turns whose candidate disconnected still get stored
             if worker and running:
                 worker.stop()  # running jobs finish; nothing new is claimed
                 await running
                 await worker.context.http.aclose()
+            if app.state.interviewer.chat_model is not None:
+                await app.state.interviewer.chat_model.aclose()
             await engine.dispose()
 
     app = FastAPI(
@@ -256,6 +262,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.secrets = SecretBox(load_or_create_key(settings.secret_key, settings.secret_key_file))
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.redis_url)
     app.state.sign_in_limiter = RateLimiter(10, settings.redis_url, name="sign-in")
+    app.state.room_limiter = RateLimiter(ROOM_REQUESTS_PER_MINUTE, settings.redis_url, name="room")
+    app.state.interviewer = Interviewer(
+        settings=settings,
+        secrets=app.state.secrets,
+        sessionmaker=app.state.sessionmaker,
+        chat_model=interviewer_model(settings),  # raises LLMConfigError on half-done LLM settings
+    )
     install_handlers(app)
 
     api = APIRouter(prefix=API_PREFIX)
@@ -273,6 +286,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         api.include_router(router)
     app.include_router(api)
+    app.include_router(room_router)
 
     @app.get("/healthz", tags=["Health"], summary="The process is up")
     async def healthz() -> dict[str, str]:

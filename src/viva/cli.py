@@ -1,4 +1,4 @@
-"""The `viva` command: serve, migrate, and admin tasks on workspaces, users and keys."""
+"""The `viva` command: serve, migrate, admin tasks on workspaces, users and keys, and simulate."""
 
 from __future__ import annotations
 
@@ -223,6 +223,119 @@ def users_create(
     console.print(f"{user_email} is {role} of {workspace}")
     if generated:
         console.print(f"password: {generated}")
+
+
+@app.command("simulate")
+def simulate_command(
+    session_id: Annotated[str, typer.Argument(help="Id of a scheduled or in-progress session")],
+    persona: Annotated[str, typer.Option(help="strong | average | weak | evasive | injection")] = "strong",
+    llm: Annotated[
+        bool, typer.Option("--llm", help="Let the configured LLM (VIVA_LLM_*) write the answers in persona")
+    ] = False,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="The server to talk to (default: VIVA_PUBLIC_URL)")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Varies the scripted answers; the same seed, the same words")] = 0,
+    max_turns: Annotated[
+        int, typer.Option("--max-turns", min=1, help="Answers before the candidate ends the interview")
+    ] = 60,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Print only the final line")] = False,
+) -> None:
+    """Play a candidate through a session's interview over HTTP, as the browser would, to its end.
+
+    Exit code 0 when the interview completed, 1 otherwise, 2 for an unknown session or bad options."""
+    import uuid
+
+    import httpx
+    from rich.markup import escape
+
+    from viva.interview import personas
+    from viva.interview.simulate import SimulationError, SimulationResult, simulate
+    from viva.kit.secretbox import SecretBox, load_or_create_key
+    from viva.llm import ChatModel, LLMConfigError, chat_model_from_settings
+
+    if persona not in personas.PERSONAS:
+        err.print(f"error: unknown persona {persona!r}; choose one of {', '.join(personas.PERSONAS)}")
+        raise typer.Exit(2)
+    try:
+        sid = uuid.UUID(session_id)
+    except ValueError:
+        err.print(f"error: {session_id!r} is not a session id")
+        raise typer.Exit(2) from None
+    settings = get_settings()
+    secrets = SecretBox(load_or_create_key(settings.secret_key, settings.secret_key_file))
+    public_url = (base_url or settings.public_url).rstrip("/")
+
+    async def lookup(db: Any) -> str | None:
+        from viva.sessions import service as sessions
+
+        return await sessions.join_url_by_session_id(db, sid, secrets, public_url)
+
+    try:
+        join_url = _in_transaction(lookup)
+    except ValueError as exc:  # the join token cannot be decrypted with this secret key
+        err.print(f"error: {exc}")
+        raise typer.Exit(1) from None
+    if join_url is None:
+        err.print(f"error: no session {sid}")
+        raise typer.Exit(2)
+
+    chat_model: ChatModel | None = None
+    if llm:
+        try:
+            chat_model = chat_model_from_settings(
+                settings.llm_base_url, settings.llm_api_key, settings.llm_model, settings.llm_provider
+            )
+        except LLMConfigError as exc:
+            err.print(f"error: {exc}")
+            raise typer.Exit(2) from None
+        if chat_model is None:
+            err.print("warning: no LLM is configured (VIVA_LLM_*); the answers are scripted")
+
+    def show(name: str, data: dict[str, Any]) -> None:
+        if quiet:
+            return
+        if name == "state":
+            console.print(
+                f"[dim]{escape(str(data.get('stage_name')))} at {escape(str(data.get('organization')))}, "
+                f"{data.get('duration_minutes')} minutes; {data.get('status')}; persona {persona}[/]"
+            )
+        elif name == "turn" and data["speaker"] == "interviewer":
+            label = data["kind"] + (f", {data['dimension']}" if data.get("dimension") else "")
+            console.print(
+                f"[bold cyan]Interviewer[/] [dim]({escape(label)})[/]: [cyan]{escape(data['text'])}[/]"
+            )
+        elif name == "turn":
+            console.print(f"[bold green]Candidate[/]: [green]{escape(data['text'])}[/]")
+        elif name in ("retry", "llm_fallback", "stream_error"):
+            console.print(f"[yellow]{name.replace('_', ' ')}: {escape(str(data.get('message', '')))}[/]")
+
+    async def run() -> SimulationResult:
+        try:
+            return await simulate(
+                join_url, persona, chat_model=chat_model, max_turns=max_turns, on_event=show, seed=seed
+            )
+        finally:
+            if chat_model is not None:
+                await chat_model.aclose()
+
+    try:
+        result = asyncio.run(run())
+    except SimulationError as exc:
+        err.print(f"error: {exc}")
+        raise typer.Exit(1) from None
+    except httpx.HTTPError as exc:
+        err.print(f"error: cannot reach {public_url}: {exc or type(exc).__name__}")
+        raise typer.Exit(1) from None
+    summary = (
+        f"status: {result.status}  end_reason: {result.end_reason}  "
+        f"({len(result.interviewer_turns)} interviewer turns, {len(result.candidate_turns)} answers, "
+        f"{result.retries} retries{', ended by the simulator' if result.ended_by_simulator else ''})"
+    )
+    if result.error:
+        err.print(f"error: {result.error}")
+    console.print(summary)
+    raise typer.Exit(0 if result.status == "completed" else 1)
 
 
 if __name__ == "__main__":

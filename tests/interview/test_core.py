@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -27,6 +28,7 @@ from viva.interview.core import (
     assess_answer,
     budgets,
     decide,
+    planned_questions,
 )
 
 
@@ -59,12 +61,23 @@ def test_full_run_covers_every_dimension_in_proportion_to_weight() -> None:
 @pytest.mark.parametrize("answer", [STRONG, ADEQUATE, WEAK, INJECTION])
 def test_wrap_up_near_90_percent_and_end_by_hard_stop(answer: str) -> None:
     cfg = config()
-    transcript, moves, end = simulate(cfg, const(answer))
+    # At a human pace (about 2.5 min per exchange) the plan lasts the whole interview.
+    transcript, moves, end = simulate(cfg, const(answer), answer_seconds=140.0)
     wrap = [t for t in transcript if t.kind == "wrap_up"]
     assert len(wrap) == 1
-    assert 0.9 * cfg.duration_seconds <= wrap[0].at_seconds <= 0.9 * cfg.duration_seconds + 80
+    assert 0.8 * cfg.duration_seconds <= wrap[0].at_seconds <= 0.9 * cfg.duration_seconds + 160
     assert end <= cfg.duration_seconds + 120
     assert sum(isinstance(m, WrapUp) for m in moves) == 1
+
+
+def test_a_fast_candidate_gets_every_planned_question_then_an_early_wrap_up() -> None:
+    cfg = config()
+    transcript, moves, end = simulate(cfg, const(STRONG), answer_seconds=20.0)
+    wrap = [t for t in transcript if t.kind == "wrap_up"]
+    assert len(wrap) == 1 and wrap[0].at_seconds < 0.5 * cfg.duration_seconds
+    asked = Counter(t.dimension for t in transcript if t.kind in ("question", "coding_task"))
+    assert asked == Counter(planned_questions(cfg))
+    assert isinstance(moves[-1], End) and moves[-1].reason == "completed"
 
 
 def test_hard_stop_when_wrap_up_is_never_answered() -> None:

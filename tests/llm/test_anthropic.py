@@ -32,7 +32,8 @@ async def test_stream_yields_deltas_and_sends_system_and_messages(
 
     deltas = [delta async for delta in model.stream(messages, max_tokens=200)]
 
-    assert deltas == tokens(REPLY)
+    # Streamed in pieces; a loaded machine may deliver two of the fake's tokens in one read.
+    assert "".join(deltas) == REPLY and 1 < len(deltas) <= len(tokens(REPLY))
     [request] = llm.requests
     assert request.path == "/v1/messages"
     assert request.stream is True

@@ -48,7 +48,8 @@ async def test_stream_yields_the_reply_as_several_deltas_in_order(llm: FakeLLMSe
 
     deltas = await collect(model())
 
-    assert deltas == tokens(REPLY)
+    # Streamed in pieces; a loaded machine may deliver two of the fake's tokens in one read.
+    assert "".join(deltas) == REPLY and 1 < len(deltas) <= len(tokens(REPLY))
     assert len(deltas) > 5
     assert "".join(deltas) == REPLY
 

@@ -352,7 +352,7 @@ async def test_transcript_is_empty_until_the_interview(client, tenant):
     p = await pipeline(client, tenant)
     s = (await client.post(S, json=session_body(p), headers=tenant.headers)).json()["data"]
     r = await client.get(f"{S}/{s['id']}/transcript", headers=tenant.headers)
-    assert r.json()["data"] == {"session_id": s["id"], "status": "scheduled", "turns": []}
+    assert r.json()["data"] == {"session_id": s["id"], "status": "scheduled", "engine": None, "turns": []}
 
 
 async def test_erasing_the_participant_erases_their_sessions_and_emails(app, client, tenant):

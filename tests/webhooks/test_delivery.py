@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from tests.webhooks.conftest import FrozenClock
+from tests.fixtures.clock import FrozenClock
 from tests.webhooks.helpers import (
     cancel_session,
     create_endpoint,

@@ -6,7 +6,7 @@ from datetime import timedelta, timezone
 from typing import Any
 from urllib.parse import quote
 
-from tests.webhooks.conftest import FrozenClock
+from tests.fixtures.clock import FrozenClock
 from tests.webhooks.helpers import cancel_session, create_session, events, interview_setup
 from viva.kit import clock
 

@@ -18,7 +18,7 @@ import pytest
 from fastapi import FastAPI
 
 from tests.conftest import make_settings
-from tests.webhooks.conftest import FrozenClock
+from tests.fixtures.clock import FrozenClock
 from tests.webhooks.helpers import create_endpoint, deliveries, get_endpoint
 from viva.app import create_app, make_worker
 from viva.jobs.worker import Worker

@@ -551,7 +551,7 @@ def decide(config: InterviewConfig, transcript: Sequence[Turn], elapsed_seconds:
     dimension's budget → FollowUp; a technical stage's coding dimension → PoseCodingTask once;
     otherwise Ask on the current dimension until its time budget or question count is spent,
     then on the next uncovered one (moving on early when time is short so every dimension is
-    covered), then on whichever dimension is furthest below its budget. Candidate text is only ever
+    covered); once every dimension has had its planned questions → WrapUp early. Candidate text is only ever
     assessed as an answer; it never changes the plan directly.
     """
     duration = config.duration_seconds
@@ -595,6 +595,10 @@ def decide(config: InterviewConfig, transcript: Sequence[Turn], elapsed_seconds:
     ):
         return PoseCodingTask(dimension=code_dim, difficulty=st.level, task=qb.coding_task_for(st.level))
 
+    planned = planned_questions(config)
+    if all(st.asked[d.name] >= planned[d.name] for d in config.dimensions):
+        # The plan is done before the time is: wrap up now rather than pad with extra questions.
+        return WrapUp(qb.wrap_up_text(config))
     nxt = _next_dimension(config, st, current, elapsed_seconds)
     return _ask(config, st, nxt)
 

@@ -473,3 +473,21 @@ def wrap_up_text(config: InterviewConfig) -> str:
         "We are close to the end of our time. "
         "Is there anything you would like to add, or any question for me?"
     )
+
+
+def closing_text(config: InterviewConfig, reason: str) -> str:
+    """The interviewer's last words: thanks, what happens next, and why it ends if time ran out."""
+    if reason == "time_limit":
+        return TIME_UP_CLOSING
+    thanks = (
+        "Thank you so much for your time today"
+        if config.interaction.tone == "friendly"
+        else ("Thank you for your time today")
+    )
+    return f"{thanks}. That concludes the interview; the team will be in touch about next steps. Goodbye!"
+
+
+TIME_UP_CLOSING = (
+    "We have reached the end of our time, so I will close the interview here. "
+    "Thank you for your time today; the team will be in touch about next steps."
+)

@@ -71,4 +71,5 @@ TASK_MODULES = (
     "viva.sessions.tasks",
     "viva.jobs.tasks",
     "viva.participants.tasks",
+    "viva.scoring.tasks",
 )

@@ -34,7 +34,7 @@ def no_nul(value: str) -> str:
     return value
 
 
-def _text(max_length: int, min_length: int = 1) -> StringConstraints:
+def bounded(max_length: int, min_length: int = 1) -> StringConstraints:
     return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
 
 
@@ -42,16 +42,16 @@ NoNul = AfterValidator(no_nul)
 
 
 # Trimmed strings with length bounds. Spelled out so type checkers see real types.
-Text50 = Annotated[str, _text(50), NoNul]
-Label = Annotated[str, _text(100), NoNul]
-Name = Annotated[str, _text(200), NoNul]
-Text255 = Annotated[str, _text(255), NoNul]
-Email = Annotated[str, _text(320), NoNul]
-Secret = Annotated[str, _text(1000), NoNul]
-Text4000 = Annotated[str, _text(4000), NoNul]
-Short = Annotated[str, _text(200, 0), NoNul]
-Medium = Annotated[str, _text(2000, 0), NoNul]
-LongText = Annotated[str, _text(20_000, 0), NoNul]
+Text50 = Annotated[str, bounded(50), NoNul]
+Label = Annotated[str, bounded(100), NoNul]
+Name = Annotated[str, bounded(200), NoNul]
+Text255 = Annotated[str, bounded(255), NoNul]
+Email = Annotated[str, bounded(320), NoNul]
+Secret = Annotated[str, bounded(1000), NoNul]
+Text4000 = Annotated[str, bounded(4000), NoNul]
+Short = Annotated[str, bounded(200, 0), NoNul]
+Medium = Annotated[str, bounded(2000, 0), NoNul]
+LongText = Annotated[str, bounded(20_000, 0), NoNul]
 StringList = Annotated[list[Name], Field(max_length=100)]
 
 

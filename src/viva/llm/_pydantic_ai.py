@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import Protocol
 
 from pydantic_ai.direct import model_request, model_request_stream
@@ -63,7 +63,7 @@ class PydanticAIChatModel:
 
     async def stream(
         self, messages: Sequence[ChatMessage], *, max_tokens: int = 600, temperature: float = 0.4
-    ) -> AsyncIterator[str]:
+    ) -> AsyncGenerator[str, None]:
         """Yield the reply's text deltas as they arrive (see `ChatModel.stream`)."""
         history = to_model_messages(messages)
         settings = self._settings(max_tokens, temperature, stream=True)

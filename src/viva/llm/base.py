@@ -10,7 +10,7 @@ to an operator: it never contains the API key or the provider's raw response.
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -75,10 +75,10 @@ class ChatModel(Protocol):
     model: str
 
     # Declared without `async`: implementations are async generators, whose type is a plain
-    # function returning an AsyncIterator.
+    # function returning an async generator.
     def stream(
         self, messages: Sequence[ChatMessage], *, max_tokens: int = 600, temperature: float = 0.4
-    ) -> AsyncIterator[str]:
+    ) -> AsyncGenerator[str, None]:
         """Yield the reply's text deltas as they arrive. Raises `LLMUnavailable` or `LLMRefused`.
 
         Transient failures are retried only until the first delta has been yielded; after that

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from viva.kit.types import JSONType
@@ -50,3 +50,5 @@ class ResumeChunk(IdMixin, TimestampMixin, WorkspaceMixin, Base):
     )
     position: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
+    # float32 little-endian vector from the offline embedding model; null until embedded.
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)

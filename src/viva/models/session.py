@@ -60,6 +60,19 @@ class InterviewSession(IdMixin, TimestampMixin, WorkspaceMixin, Base):
     authenticity_signals: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     review_status: Mapped[str] = mapped_column(String(20), default="not_required", index=True)
     scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The live room (interview/): when the candidate consented and was last heard from, and a
+    # short lease so only one request at a time writes the interviewer's next turn.
+    # What the interviewer was configured with when the interview started (profile, template,
+    # stage, participant, resume excerpts): later edits do not change a running interview, and
+    # the scorecard can say exactly what the candidate was assessed against.
+    interview_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    hard_stop_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    turn_lock_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    turn_lock_owner: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # Consecutive provider failures; a good turn resets it.
+    llm_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class IdempotencyKey(IdMixin, TimestampMixin, WorkspaceMixin, Base):
@@ -74,3 +87,25 @@ class IdempotencyKey(IdMixin, TimestampMixin, WorkspaceMixin, Base):
         Uuid, ForeignKey("interview_sessions.id", ondelete="CASCADE"), nullable=True
     )
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class TranscriptTurn(IdMixin, WorkspaceMixin, Base):
+    """One stored moment of an interview: a spoken turn (interviewer or candidate) or an event
+    (joined, reconnected, code run, ...). `seq` orders them; `data` holds provenance such as
+    the engine that produced an interviewer turn."""
+
+    __tablename__ = "transcript_turns"
+    __table_args__ = (UniqueConstraint("session_id", "seq"),)
+
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("interview_sessions.id", ondelete="CASCADE"), index=True
+    )
+    seq: Mapped[int] = mapped_column(Integer)
+    speaker: Mapped[str] = mapped_column(String(20))  # interviewer | candidate | system
+    kind: Mapped[str] = mapped_column(String(20))  # core.TurnKind, or "event"
+    text: Mapped[str] = mapped_column(Text, default="")
+    dimension: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    event: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    at_seconds: Mapped[float] = mapped_column(Float, default=0.0)  # since started_at
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import Select, delete, func, or_, select
@@ -73,10 +73,18 @@ class ParticipantRepository(WorkspaceRepository[Participant]):
             )
         )
 
-    def add_resume_chunks(self, participant_id: uuid.UUID, chunks: list[str]) -> None:
+    def add_resume_chunks(
+        self, participant_id: uuid.UUID, chunks: list[str], embeddings: Sequence[bytes | None]
+    ) -> None:
         self.db.add_all(
-            ResumeChunk(workspace_id=self.workspace_id, participant_id=participant_id, position=i, text=text)
-            for i, text in enumerate(chunks)
+            ResumeChunk(
+                workspace_id=self.workspace_id,
+                participant_id=participant_id,
+                position=i,
+                text=text,
+                embedding=embedding,
+            )
+            for i, (text, embedding) in enumerate(zip(chunks, embeddings, strict=True))
         )
 
     async def resume_chunks(self, participant_id: uuid.UUID) -> list[str]:
@@ -88,6 +96,18 @@ class ParticipantRepository(WorkspaceRepository[Participant]):
             .order_by(ResumeChunk.position)
         )
         return list(rows.scalars())
+
+    async def resume_chunks_with_embeddings(
+        self, participant_id: uuid.UUID
+    ) -> list[tuple[str, bytes | None]]:
+        rows = await self.db.execute(
+            select(ResumeChunk.text, ResumeChunk.embedding)
+            .where(
+                ResumeChunk.workspace_id == self.workspace_id, ResumeChunk.participant_id == participant_id
+            )
+            .order_by(ResumeChunk.position)
+        )
+        return [(text, embedding) for text, embedding in rows.tuples()]
 
     @staticmethod
     async def by_id_any_workspace(db: AsyncSession, participant_id: uuid.UUID) -> Participant | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -22,6 +23,7 @@ from viva.participants.schemas import (
     ParticipantUpdate,
     Skipped,
 )
+from viva.resumes.embed import best_passages
 from viva.templates import service as templates_service
 
 
@@ -276,9 +278,11 @@ async def record_resume(
     resume_url: str,
     *,
     chunks: list[str] | None = None,
+    embeddings: Sequence[bytes | None] | None = None,
     error: str | None = None,
 ) -> None:
     """Store what came of a resume download: its passages (ready) or why not (failed).
+    `embeddings[i]`, when given, is passage i's vector (None for one left unembedded).
     Nothing is written if the URL changed meanwhile."""
     repo = ParticipantRepository(db, workspace_id)
     participant = await repo.get(participant_id)
@@ -288,10 +292,21 @@ async def record_resume(
     if error is not None or not chunks:
         participant.resume_status, participant.resume_error = "failed", error or "no text found in the resume"
         return
-    repo.add_resume_chunks(participant_id, chunks)
+    repo.add_resume_chunks(participant_id, chunks, embeddings or [None] * len(chunks))
     participant.resume_status, participant.resume_error = "ready", None
 
 
 async def resume_chunks(db: AsyncSession, workspace_id: uuid.UUID, participant_id: uuid.UUID) -> list[str]:
     """The participant's resume passages in document order (empty until ready)."""
     return await ParticipantRepository(db, workspace_id).resume_chunks(participant_id)
+
+
+async def resume_excerpts(
+    db: AsyncSession, workspace_id: uuid.UUID, participant_id: uuid.UUID, query: str, k: int = 4
+) -> list[str]:
+    """The `k` resume passages most relevant to `query` (say, the interview's skills), best first;
+    fewer when the resume has fewer, none until it is ready. Ranked by BM25 fused with the passages'
+    stored embeddings, or by BM25 alone where there are none; see `viva.resumes.embed.best_passages`.
+    Embedding the query runs in a thread, off the event loop."""
+    rows = await ParticipantRepository(db, workspace_id).resume_chunks_with_embeddings(participant_id)
+    return await best_passages([text for text, _ in rows], [vector for _, vector in rows], query, k)

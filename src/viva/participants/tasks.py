@@ -1,4 +1,4 @@
-"""Resume ingestion (job kind `participants.fetch_resume`): download, extract, chunk, store;
+"""Resume ingestion (job kind `participants.fetch_resume`): download, extract, chunk, embed, store;
 `resume_status` and `resume_error` say what happened."""
 
 from __future__ import annotations
@@ -7,14 +7,18 @@ import asyncio
 import uuid
 from typing import Any
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from viva.jobs.context import JobContext
 from viva.jobs.registry import task
 from viva.participants import service
 from viva.resumes.chunks import chunk
+from viva.resumes.embed import MAX_PASSAGES, EmbeddingUnavailable, aembed_passages
 from viva.resumes.extract import ExtractionFailed, UnsupportedType, extract_text
 from viva.resumes.fetch import FetchFailed, download
+
+log = structlog.get_logger()
 
 
 @task("participants.fetch_resume", max_attempts=3)
@@ -32,4 +36,14 @@ async def fetch_resume(ctx: JobContext, db: AsyncSession, payload: dict[str, Any
     except (FetchFailed, ExtractionFailed, UnsupportedType) as exc:
         await service.record_resume(db, workspace_id, participant.id, url, error=exc.reason)
         return
-    await service.record_resume(db, workspace_id, participant.id, url, chunks=chunk(text))
+    passages = chunk(text)
+    embeddings: list[bytes | None] | None = None
+    if ctx.settings.embeddings_enabled and passages:
+        try:
+            embedded = await aembed_passages(passages[:MAX_PASSAGES])
+        except EmbeddingUnavailable as exc:
+            # Embeddings only sharpen which passages the interviewer sees; the resume is still usable.
+            log.warning("resume_embedding_unavailable", error=str(exc))
+        else:
+            embeddings = [*embedded, *[None] * (len(passages) - len(embedded))]
+    await service.record_resume(db, workspace_id, participant.id, url, chunks=passages, embeddings=embeddings)

@@ -2,7 +2,8 @@
 
 Pure functions, no I/O and no model: `chunk` packs paragraphs and sentences into pieces of at most
 `max_chars`, each starting with a short tail of the previous one; `top_chunks` ranks chunks against a
-query with Okapi BM25 over word tokens, deterministically (ties keep document order).
+query with Okapi BM25 over word tokens, deterministically (ties keep document order);
+`hybrid_top_chunks` fuses that ranking with semantic similarities computed elsewhere (see embed.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ _TOKEN = re.compile(r"\w[\w+#]*(?:\.\w+)*")
 
 BM25_K1 = 1.5
 BM25_B = 0.75
+RRF_K = 60
+"""Reciprocal rank fusion constant (Cormack et al. 2009): damps the weight of the very first ranks."""
 
 
 def _pieces(sentence: str, max_chars: int) -> list[str]:
@@ -148,3 +151,40 @@ def top_chunks(chunks: Sequence[str], query: str, k: int = 3) -> list[str]:
     scores = bm25_scores(chunks, query)
     ranked = sorted((i for i, s in enumerate(scores) if s > 0), key=lambda i: (-scores[i], i))
     return [chunks[i] for i in ranked[:k]]
+
+
+def _ranks(scores: Sequence[float | None]) -> list[int]:
+    """1-based rank of each score, highest first; equal scores share the best of their ranks, and a
+    missing score (None) ranks after every present one."""
+    present = sorted((s for s in scores if s is not None), reverse=True)
+    first: dict[float, int] = {}
+    for rank, score in enumerate(present, start=1):
+        first.setdefault(score, rank)
+    return [first[s] if s is not None else len(present) + 1 for s in scores]
+
+
+def hybrid_ranking(chunks: Sequence[str], query: str, similarities: Sequence[float | None]) -> list[int]:
+    """Every chunk index, best first, by reciprocal rank fusion of BM25 and `similarities`.
+
+    `similarities[i]` is chunk i's semantic similarity to the query, None when unknown. Each chunk's
+    score is 1/(RRF_K + BM25 rank) + 1/(RRF_K + semantic rank); chunks sharing no word with the query
+    tie for the last BM25 rank, chunks without a similarity for the last semantic rank, so a chunk that
+    is about the query in other words still rises on meaning alone. Ties go to the chunk closer in
+    meaning (BM25 leaves many chunks tied at zero; similarities rarely tie), then to document order.
+    With no similarities at all this is the BM25 order, then the non-matching chunks in document order.
+    """
+    if len(similarities) != len(chunks):
+        raise ValueError("one similarity (or None) per chunk")
+    lexical = _ranks([s if s > 0 else None for s in bm25_scores(chunks, query)])
+    semantic = _ranks(similarities)
+    fused = [1 / (RRF_K + a) + 1 / (RRF_K + b) for a, b in zip(lexical, semantic, strict=True)]
+    return sorted(range(len(chunks)), key=lambda i: (-fused[i], semantic[i], i))
+
+
+def hybrid_top_chunks(
+    chunks: Sequence[str], query: str, similarities: Sequence[float | None], k: int = 3
+) -> list[str]:
+    """The `k` best chunks by `hybrid_ranking` (all chunks when there are fewer), best first."""
+    if k <= 0:
+        return []
+    return [chunks[i] for i in hybrid_ranking(chunks, query, similarities)[:k]]

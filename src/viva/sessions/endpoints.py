@@ -15,7 +15,7 @@ from viva.errors import Forbidden, ValidationFailed
 from viva.kit.http import listing
 from viva.kit.pagination import PageRequest, page_params
 from viva.kit.schemas import DataResponse, ListResponse, query_text
-from viva.sessions import service
+from viva.sessions import live, service
 from viva.sessions.schemas import (
     OutboxMessage,
     Reschedule,
@@ -26,7 +26,10 @@ from viva.sessions.schemas import (
     Status,
     Success,
     TranscriptRead,
+    TranscriptTurnRead,
 )
+
+ENGINE_KEYS = ("engine", "label", "provider", "model", "prompt_version", "fallback")
 
 router = APIRouter(prefix="/sessions", tags=["Sessions"])
 DB = Annotated[AsyncSession, Depends(get_db)]
@@ -148,7 +151,17 @@ async def resend_invite(db: DB, principal: Writer, d: Deps, session_id: uuid.UUI
 )
 async def get_transcript(db: DB, principal: Reader, session_id: uuid.UUID) -> dict[str, Any]:
     session, _ = await service.get(db, principal.workspace_id, session_id)
-    return {"data": TranscriptRead(session_id=session.id, status=session.status, turns=[])}
+    turns = await live.transcript(db, session)
+    spoken = [t for t in turns if t.speaker == "interviewer"]
+    engine = {k: v for k, v in spoken[-1].data.items() if k in ENGINE_KEYS} if spoken else None
+    return {
+        "data": TranscriptRead(
+            session_id=session.id,
+            status=session.status,
+            engine=engine,
+            turns=[TranscriptTurnRead.model_validate(live.turn_read(t)) for t in turns],
+        )
+    }
 
 
 outbox_router = APIRouter(prefix="/outbox", tags=["Email outbox"])

@@ -4,11 +4,11 @@ import uuid
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from viva.kit.repository import WorkspaceRepository
-from viva.models import IdempotencyKey, InterviewSession, Participant
+from viva.models import IdempotencyKey, InterviewSession, Participant, TranscriptTurn
 
 
 class SessionRepository(WorkspaceRepository[InterviewSession]):
@@ -138,3 +138,66 @@ async def due_for_expiry(db: AsyncSession, now: datetime, limit: int) -> list[In
 async def session_by_id(db: AsyncSession, session_id: uuid.UUID) -> InterviewSession | None:
     """For jobs, which are told an id and find the workspace from the row."""
     return await db.scalar(select(InterviewSession).where(InterviewSession.id == session_id))
+
+
+class TurnRepository(WorkspaceRepository[TranscriptTurn]):
+    model = TranscriptTurn
+
+    async def for_session(self, session_id: uuid.UUID) -> list[TranscriptTurn]:
+        rows = await self.db.execute(
+            self.select().where(TranscriptTurn.session_id == session_id).order_by(TranscriptTurn.seq)
+        )
+        return list(rows.scalars())
+
+    async def next_seq(self, session_id: uuid.UUID) -> int:
+        top = await self.db.scalar(
+            select(func.max(TranscriptTurn.seq)).where(
+                TranscriptTurn.workspace_id == self.workspace_id, TranscriptTurn.session_id == session_id
+            )
+        )
+        return int(top or 0) + 1
+
+
+async def session_by_token_hash(db: AsyncSession, token_hash: str) -> InterviewSession | None:
+    """The join link is the candidate's only credential; it names the session (and so its workspace)."""
+    return await db.scalar(select(InterviewSession).where(InterviewSession.join_token_hash == token_hash))
+
+
+async def claim_turn(
+    db: AsyncSession, session_id: uuid.UUID, owner: str, now: datetime, until: datetime
+) -> bool:
+    """Take the session's turn lease if it is free or expired; False when another request holds it."""
+    result = await db.execute(
+        update(InterviewSession)
+        .where(
+            InterviewSession.id == session_id,
+            or_(InterviewSession.turn_lock_until.is_(None), InterviewSession.turn_lock_until < now),
+        )
+        .values(turn_lock_owner=owner, turn_lock_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def release_turn(db: AsyncSession, session_id: uuid.UUID, owner: str) -> None:
+    await db.execute(
+        update(InterviewSession)
+        .where(InterviewSession.id == session_id, InterviewSession.turn_lock_owner == owner)
+        .values(turn_lock_owner=None, turn_lock_until=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def live_due(
+    db: AsyncSession, now: datetime, seen_before: datetime, limit: int
+) -> list[InterviewSession]:
+    """Interviews past their hard stop, or whose candidate has been silent since `seen_before`."""
+    rows = await db.execute(
+        select(InterviewSession)
+        .where(
+            InterviewSession.status == "in_progress",
+            or_(InterviewSession.hard_stop_at < now, InterviewSession.last_seen_at < seen_before),
+        )
+        .limit(limit)
+    )
+    return list(rows.scalars())

@@ -101,10 +101,30 @@ class Success(BaseModel):
     success: bool
 
 
+class TranscriptTurnRead(BaseModel):
+    seq: int = Field(description="Order within the transcript, from 1")
+    at: str = Field(description="When it was stored (ISO 8601, UTC)")
+    at_seconds: float = Field(description="Seconds since the interview started")
+    speaker: Literal["interviewer", "candidate", "system"]
+    kind: str = Field(
+        description="intro, question, follow_up, coding_task, wrap_up, closing, answer; or event"
+    )
+    text: str
+    dimension: str | None = Field(description="The evaluation dimension an interviewer turn is about")
+    event: str | None = Field(description="For kind=event: joined, reconnected, ended, code_run, ...")
+    data: dict[str, Any] = Field(
+        description="Provenance and details: for interviewer turns the engine (builtin, or llm with "
+        "provider and model); for answers the latency; for events their details"
+    )
+
+
 class TranscriptRead(BaseModel):
     session_id: uuid.UUID
     status: Status
-    turns: list[dict[str, Any]]
+    engine: dict[str, Any] | None = Field(
+        description="What produced the interviewer's words (from the last interviewer turn)"
+    )
+    turns: list[TranscriptTurnRead]
 
 
 class OutboxMessage(BaseModel):

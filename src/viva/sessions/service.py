@@ -26,7 +26,7 @@ from viva.kit.pagination import Page, PageRequest
 from viva.kit.secretbox import SecretBox
 from viva.models import EvaluationStage, IdempotencyKey, InterviewSession
 from viva.participants import service as participants
-from viva.sessions.repository import IdempotencyRepository, SessionRepository
+from viva.sessions.repository import IdempotencyRepository, SessionRepository, session_by_id
 from viva.sessions.schemas import SessionCreate, SessionRead
 from viva.templates import service as templates
 from viva.templates.schemas import AI_STAGE_TYPES
@@ -474,3 +474,13 @@ async def remind(
 
 async def count_for_stage(db: AsyncSession, workspace_id: uuid.UUID, stage_id: uuid.UUID) -> int:
     return await SessionRepository(db, workspace_id).count_for_stage(stage_id)
+
+
+async def join_url_by_session_id(
+    db: AsyncSession, session_id: uuid.UUID, secrets: SecretBox, public_url: str
+) -> str | None:
+    """The join link of any workspace's session, for operator tools (`viva simulate`); None if unknown."""
+    session = await session_by_id(db, session_id)
+    if session is None:
+        return None
+    return f"{public_url.rstrip('/')}/join/{secrets.open(session.join_token_encrypted)}"

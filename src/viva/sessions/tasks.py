@@ -7,10 +7,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from viva.interview.questions import TIME_UP_CLOSING
 from viva.jobs.context import JobContext
 from viva.jobs.registry import periodic, task
 from viva.kit import clock
-from viva.sessions import service
+from viva.sessions import live, service
 from viva.sessions.repository import due_for_expiry, session_by_id
 
 SWEEP_BATCH = 200
@@ -32,3 +33,10 @@ async def remind(ctx: JobContext, db: AsyncSession, payload: dict[str, Any]) -> 
 async def expire_sweep(ctx: JobContext, db: AsyncSession, payload: dict[str, Any]) -> None:
     for session in await due_for_expiry(db, clock.now(), SWEEP_BATCH):
         await service.expire(db, session, _deps(ctx))
+
+
+@periodic(every_seconds=15)
+@task("sessions.live_sweep", max_attempts=3)
+async def live_sweep(ctx: JobContext, db: AsyncSession, payload: dict[str, Any]) -> None:
+    # Interviews nobody is finishing: past the hard stop, or the candidate gone past the grace period.
+    await live.sweep(db, _deps(ctx), TIME_UP_CLOSING)

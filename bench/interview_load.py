@@ -1,0 +1,729 @@
+"""Interview load: how many live interviews can one `viva serve` carry before its own
+latency shows?
+
+N simulated candidates take interviews at once against the real `viva serve` (one uvicorn
+worker, its in-process job worker on), talking to a fake OpenAI-compatible LLM that answers
+after 300 ms and then streams 50 tokens/s. For every answer turn the benchmark times, from
+the candidate's side, the request going out until the first `event: delta` arrives, and
+subtracts what the fake LLM itself took for that turn's request (its first token minus its
+receipt, both recorded by the fake). What is left is the latency the server adds: storing
+the answer, planning the next move, building the prompt, calling the model, relaying the
+first words. N ramps up (1, 5, 10, 20, 40, 80, 160 by default) until the p95 of that added
+latency passes 100 ms or a turn fails. It prints, per N, p50/p95 of the added latency, the
+server's RSS growth per active interview and the CPU each process used, then the largest
+N with p95 under 100 ms.
+
+    .venv/bin/python bench/interview_load.py                       # SQLite (fresh temp file)
+    .venv/bin/python bench/interview_load.py --postgres            # PostgreSQL viva_bench_interviews
+    .venv/bin/python bench/interview_load.py --steps 10,20,30 --turns 4 --no-stop
+
+The fake LLM runs in its own process (`--serve-fake`, internal) so its streaming does not
+share an interpreter with the candidates' clocks. docs/benchmarks.md describes it and
+records figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import os
+import random
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import create_engine, make_url, pool, text
+
+ROOT = Path(__file__).resolve().parents[1]
+FIRST_TOKEN_S = 0.3
+TOKENS_PER_S = 50.0
+GOAL_MS = 100.0
+DEFAULT_STEPS = "1,5,10,20,40,80,160"
+DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/viva_bench_interviews"
+REFUSED = ("test", "postgres", "template0", "template1", "viva_bench")  # viva_bench: api_overhead's data
+LOG_DIR = Path(tempfile.gettempdir()) / "viva-bench"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+START_TIMEOUT_S = 60.0
+REQUEST_TIMEOUT_S = 60.0
+HEARTBEAT_S = 15.0  # the room page sends /signals at least every 20 s
+MARKER = re.compile(r"\bref-([0-9a-z]+)\b")
+
+# What the fake interviewer says every time: 45 words, so about 0.9 s of streaming at 50 tokens/s.
+REPLY = (
+    "Thanks, that is a clear answer and the numbers help. Let me build on it a little. "
+    "Suppose the traffic grew tenfold over the next year while the team stayed the same size: "
+    "which part of the design would you revisit first, what would you measure before changing "
+    "it, and why?"
+)
+# Specific answers (a number, an example, 50+ words) so the interviewer mostly moves on rather
+# than asking follow-ups; either way each answer costs exactly one model call.
+ANSWERS = (
+    "For example, in my last role we had an order service doing about 1200 requests per second "
+    "at peak. I split the write path from the read path, put the reads behind a cache with a 30 "
+    "second TTL and moved the reporting queries to a replica. p95 went from 480 ms to 90 ms, and "
+    "the database CPU dropped by about 40 percent over the following two weeks.",
+    "I would start by measuring where the time goes: for instance we once assumed the database was "
+    "slow, but tracing showed 70 percent of the latency was serialising 5 MB responses. We added "
+    "pagination with a default page of 100 items and compressed the payloads, which cut the median "
+    "response from 800 ms to 120 ms without touching the schema at all.",
+    "In my previous team we ran 3 services on PostgreSQL and a queue. When a migration locked a "
+    "table for 4 minutes, for example, we learned to add columns without defaults first, backfill "
+    "in batches of 10000 rows, then add the constraint. Since then we have shipped about 200 "
+    "migrations with no downtime, and every one is reviewed against a checklist.",
+)
+
+
+# --- the fake LLM (runs in its own process: `bench/interview_load.py --serve-fake PORT`) -----------
+
+
+def serve_fake(port: int) -> None:
+    """The tests' fake OpenAI-compatible server, paced like a hosted model, plus
+    `GET /_timings?since=I`: [marker, received_at, first_token_at] of requests I onwards."""
+    import uvicorn
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+
+    sys.path.insert(0, str(ROOT))
+    from tests.fixtures.fake_openai import FakeLLMServer
+
+    fake = FakeLLMServer(default=REPLY, first_token_delay=FIRST_TOKEN_S, tokens_per_second=TOKENS_PER_S)
+
+    async def timings(request: Request) -> JSONResponse:
+        since = int(request.query_params.get("since", "0"))
+        done = list(fake.requests[since:])
+        rows = []
+        for recorded in done:
+            found = MARKER.search(recorded.last_user_text)
+            rows.append([found.group(1) if found else None, recorded.received_at, recorded.first_token_at])
+        return JSONResponse({"next": since + len(done), "rows": rows})
+
+    # The fake's own route takes only POST, so a GET here falls through to this one.
+    fake.app.add_route("/_timings", timings, methods=["GET"])
+    uvicorn.run(fake.app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off")
+
+
+# --- processes and /proc --------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used so far (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def rss_mb(pid: int) -> float:
+    """Resident set size of a process (VmRSS), in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return (sum(values[:8]) - idle) / CLK_TCK, sum(values[:8]) / CLK_TCK
+
+
+@dataclass
+class Servers:
+    """The fake LLM and `viva serve`, each a subprocess logging to LOG_DIR."""
+
+    fake_url: str = ""
+    base: str = ""
+    api_key: str = ""
+    fake: subprocess.Popen[bytes] | None = None
+    viva: subprocess.Popen[bytes] | None = None
+    logs: list[Path] = field(default_factory=list)
+
+    def start_fake(self) -> None:
+        port = free_port()
+        log = LOG_DIR / "interview_load-fake.log"
+        self.logs.append(log)
+        with log.open("wb") as out:
+            self.fake = subprocess.Popen(
+                [sys.executable, __file__, "--serve-fake", str(port)],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        self.fake_url = f"http://127.0.0.1:{port}"
+        wait_until(self.fake, f"{self.fake_url}/_timings", "the fake LLM")
+
+    def start_viva(self, database_url: str, workdir: Path) -> None:
+        port = free_port()
+        self.base = f"http://127.0.0.1:{port}"
+        env = {
+            **os.environ,
+            "VIVA_DATABASE_URL": database_url,
+            "VIVA_PUBLIC_URL": self.base,
+            "VIVA_SECRET_KEY_FILE": str(workdir / "secret.key"),
+            "VIVA_LLM_PROVIDER": "openai",
+            "VIVA_LLM_BASE_URL": f"{self.fake_url}/v1",
+            "VIVA_LLM_MODEL": "fake",
+            "VIVA_LLM_API_KEY": "x",
+            "VIVA_ALLOW_PRIVATE_URLS": "true",
+            # Scheduling hundreds of sessions through the API must not hit the per-key limit;
+            # the limiter still runs on every request. The room's per-link limit is untouched.
+            "VIVA_RATE_LIMIT_PER_MINUTE": "100000",
+            "VIVA_LOG_LEVEL": "warning",
+        }
+        env.pop("VIVA_SECRET_KEY", None)
+        viva = Path(sys.executable).parent / "viva"
+        command = [str(viva)] if viva.exists() else [sys.executable, "-m", "viva.cli"]
+        log = LOG_DIR / "interview_load-server.log"
+        self.logs.append(log)
+        with log.open("wb") as out:
+            self.viva = subprocess.Popen(
+                [*command, "serve", "--host", "127.0.0.1", "--port", str(port)],
+                env=env,
+                cwd=workdir,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        wait_until(self.viva, f"{self.base}/readyz", "viva serve")
+        # A fresh database: `viva serve` printed the first-start API key (all scopes) once.
+        found = re.search(r"API key\s*:\s*(\S+)", log.read_text(errors="replace"))
+        if found is None:
+            raise SystemExit(f"no first-start API key in {log}")
+        self.api_key = found.group(1)
+
+    def stop(self) -> None:
+        for proc in (self.viva, self.fake):
+            if proc is not None and proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+
+def wait_until(proc: subprocess.Popen[bytes], url: str, what: str) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while True:
+        if proc.poll() is not None:
+            raise SystemExit(f"{what} exited with {proc.returncode} before it was ready")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{what} not ready after {START_TIMEOUT_S:.0f} s")
+        time.sleep(0.1)
+
+
+@contextmanager
+def servers() -> Iterator[Servers]:
+    procs = Servers()
+    try:
+        yield procs
+    except BaseException:
+        for log in procs.logs:
+            tail = log.read_text(errors="replace").splitlines()[-15:] if log.exists() else []
+            print(f"{log}, last lines:", *tail, sep="\n  ", file=sys.stderr)
+        raise
+    finally:
+        procs.stop()
+
+
+# --- database ---------------------------------------------------------------------------------------
+
+
+def fresh_postgres(url: str) -> None:
+    """Create the benchmark's PostgreSQL database if missing and empty it (`viva serve` migrates)."""
+    parsed = make_url(url.replace("postgresql+psycopg://", "postgresql://", 1)).set(
+        drivername="postgresql+psycopg"
+    )
+    name = parsed.database
+    if not name or name in REFUSED:
+        raise SystemExit(f"refusing to benchmark in database {name!r}; use e.g. viva_bench_interviews")
+    admin = create_engine(
+        parsed.set(database="postgres"), poolclass=pool.NullPool, isolation_level="AUTOCOMMIT"
+    )
+    try:
+        with admin.connect() as conn:
+            if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    engine = create_engine(parsed, poolclass=pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    finally:
+        engine.dispose()
+
+
+# --- scheduling through the API -----------------------------------------------------------------------
+
+
+async def pipeline(api: httpx.AsyncClient) -> str:
+    """An agent profile, a template and one technical stage; returns the template id."""
+
+    async def post(path: str, body: dict[str, Any]) -> str:
+        r = await api.post(path, json=body)
+        if r.status_code != 201:
+            raise SystemExit(f"POST {path} answered {r.status_code}: {r.text}")
+        return str(r.json()["data"]["id"])
+
+    profile = await post(
+        "/api/v1/agent-profiles",
+        {
+            "name": "Backend Hiring Agent",
+            "persona": "Alex, a staff engineer at our company.",
+            "useCase": "hiring",
+            "evaluationDimensions": [
+                {"name": "System Design", "description": "Scalable architecture", "weight": 50},
+                {"name": "Coding", "description": "Correct and clean", "weight": 30},
+                {"name": "Communication", "description": "Explains trade-offs", "weight": 20},
+            ],
+            "interaction": {"tone": "professional", "difficulty": "hard", "probingDepth": "high"},
+        },
+    )
+    template = await post(
+        "/api/v1/evaluation-templates",
+        {
+            "template_name": "Senior Backend Engineer",
+            "use_case": "hiring",
+            "skills": ["Go", "PostgreSQL"],
+            "default_duration_minutes": 45,
+        },
+    )
+    await post(
+        "/api/v1/evaluation-stages",
+        {
+            "evaluation_template_id": template,
+            "agent_profile_id": profile,
+            "type": "technical",
+            "stage_name": "Technical Screen",
+        },
+    )
+    return template
+
+
+async def schedule(api: httpx.AsyncClient, template: str, label: str, count: int) -> list[str]:
+    """`count` participants, each with a session on the stage; returns their join tokens."""
+    gate = asyncio.Semaphore(8)
+
+    async def one(i: int) -> str:
+        async with gate:
+            r = await api.post(
+                "/api/v1/participants",
+                json={
+                    "name": f"Candidate {label}-{i}",
+                    "email": f"candidate-{label}-{i}@example.com",
+                    "evaluation_template_id": template,
+                },
+            )
+            if r.status_code != 201:
+                raise SystemExit(f"POST /participants answered {r.status_code}: {r.text}")
+            body = {
+                "candidate_id": r.json()["data"]["id"],
+                "evaluation_template_id": template,
+                "stage": "screen",
+            }
+            r = await api.post("/api/v1/sessions", json=body)
+            if r.status_code != 200:
+                raise SystemExit(f"POST /sessions answered {r.status_code}: {r.text}")
+            return str(r.json()["data"]["join_url"]).rsplit("/join/", 1)[1]
+
+    return list(await asyncio.gather(*(one(i) for i in range(count))))
+
+
+# --- the candidates ---------------------------------------------------------------------------------
+
+
+@dataclass
+class TurnTiming:
+    marker: str
+    sent: float  # time.monotonic() before the request went out
+    first_delta: float  # when the first `event: delta` had arrived
+
+
+@dataclass
+class Candidate:
+    """One simulated candidate: start, let the interviewer open, answer `turns` times with a
+    think time between, then end. Records each answer's timing and anything that went wrong."""
+
+    room: httpx.AsyncClient
+    token: str
+    label: str
+    turns: int
+    think: tuple[float, float]
+    rng: random.Random
+    timings: list[TurnTiming] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    ended: bool = False
+
+    async def run(self, start_after: float) -> None:
+        await asyncio.sleep(start_after)
+        base = f"/join/{self.token}"
+        heartbeat: asyncio.Task[None] | None = None
+        try:
+            r = await self.room.post(f"{base}/start", json={"consent": True})
+            if r.status_code != 200:
+                self.errors.append(f"start {r.status_code}: {r.text[:200]}")
+                return
+            heartbeat = asyncio.create_task(self._heartbeat(base))
+            await self._turn(base, None)  # the interviewer's first move: introduction + question
+            for k in range(self.turns):
+                if self.ended or self.errors:
+                    return
+                await asyncio.sleep(self.rng.uniform(*self.think))
+                await self._turn(base, f"{self.label}x{k}")
+            if not self.ended and not self.errors:
+                r = await self.room.post(f"{base}/end", json={})
+                if r.status_code != 200:
+                    self.errors.append(f"end {r.status_code}: {r.text[:200]}")
+        except httpx.HTTPError as error:
+            self.errors.append(f"{type(error).__name__}: {error}")
+        finally:
+            if heartbeat is not None:
+                heartbeat.cancel()
+
+    async def _heartbeat(self, base: str) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_S)
+            r = await self.room.post(f"{base}/signals", json={"events": []})
+            if r.status_code != 200:
+                self.errors.append(f"signals {r.status_code}: {r.text[:200]}")
+
+    async def _turn(self, base: str, marker: str | None) -> None:
+        body: dict[str, Any] = {}
+        if marker is not None:
+            body = {"text": f"{self.rng.choice(ANSWERS)} (ref-{marker})", "client_turn_id": marker}
+        buffer = b""
+        first_delta: float | None = None
+        sent = time.monotonic()
+        async with self.room.stream("POST", f"{base}/turn", json=body) as response:
+            if response.status_code != 200:
+                self.errors.append(f"turn {response.status_code}: {(await response.aread())[:200]!r}")
+                return
+            # Raw bytes, not parsed SSE: finding the first delta must cost the client next to nothing.
+            async for chunk in response.aiter_raw():
+                buffer += chunk
+                if first_delta is None and b"event: delta" in buffer:
+                    first_delta = time.monotonic()
+        if b"event: retry" in buffer:
+            self.errors.append(f"turn {marker or 'first'}: the interviewer answered `retry`")
+        if b"event: done" not in buffer:
+            self.errors.append(f"turn {marker or 'first'}: the stream ended without `done`")
+        if b"event: ended" in buffer:
+            self.ended = True
+        if marker is not None and first_delta is not None:
+            self.timings.append(TurnTiming(marker, sent, first_delta))
+
+
+# --- one step: N interviews at once -----------------------------------------------------------------
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile (with few samples, p95 is the largest: the cautious reading)."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+@dataclass
+class Step:
+    n: int
+    added_ms: list[float]
+    own_ms: list[float]  # the fake LLM's own first-token time for the same requests
+    before_ms: list[float]  # request sent -> the model received the server's call
+    after_ms: list[float]  # the model's first token -> the candidate had the first delta
+    errors: list[str]
+    unmatched: int
+    wall_s: float
+    rss_before_mb: float
+    rss_peak_mb: float
+    cpu_s: dict[str, float]
+    busy: float
+    client_lag_ms: float
+
+    @property
+    def per_interview_mb(self) -> float:
+        return (self.rss_peak_mb - self.rss_before_mb) / self.n
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and bool(self.added_ms) and percentile(self.added_ms, 95) < GOAL_MS
+
+
+async def sampler(pid: int, peak: list[float], lags: list[float], stop: asyncio.Event) -> None:
+    """Every 50 ms: the server's RSS (peak kept) and how late this loop woke (client lag)."""
+    while not stop.is_set():
+        asked = time.monotonic()
+        await asyncio.sleep(0.05)
+        lags.append((time.monotonic() - asked - 0.05) * 1000)
+        peak[0] = max(peak[0], rss_mb(pid))
+
+
+async def fake_timings(fake: httpx.AsyncClient, since: int) -> tuple[int, list[list[Any]]]:
+    r = await fake.get("/_timings", params={"since": since})
+    r.raise_for_status()
+    body = r.json()
+    return int(body["next"]), list(body["rows"])
+
+
+async def run_step(
+    procs: Servers,
+    room: httpx.AsyncClient,
+    fake: httpx.AsyncClient,
+    tokens: list[str],
+    label: str,
+    args: argparse.Namespace,
+) -> Step:
+    assert procs.viva is not None and procs.fake is not None
+    pid = procs.viva.pid
+    n = len(tokens)
+    rng = random.Random(f"{args.seed}-{label}")
+    candidates = [
+        Candidate(room, token, f"{label}x{i}", args.turns, (args.think_min, args.think_max), rng)
+        for i, token in enumerate(tokens)
+    ]
+    since, _ = await fake_timings(fake, 0)
+    rss_before = rss_mb(pid)
+    peak, lags, stop = [rss_before], [], asyncio.Event()
+    watch = asyncio.create_task(sampler(pid, peak, lags, stop))
+    cpu_before = (cpu_seconds(pid), cpu_seconds(procs.fake.pid), time.process_time())
+    busy_before = machine_busy()
+    started = time.monotonic()
+    # Arrivals spread over the stagger window, as people do not all press Start together.
+    await asyncio.gather(*(c.run(rng.uniform(0, args.stagger)) for c in candidates))
+    wall = time.monotonic() - started
+    busy_after = machine_busy()
+    cpu_s = {
+        "server": cpu_seconds(pid) - cpu_before[0],
+        "fake LLM": cpu_seconds(procs.fake.pid) - cpu_before[1],
+        "candidates": time.process_time() - cpu_before[2],
+    }
+    stop.set()
+    await watch
+    # The model's side of each answer turn, matched by the marker in the candidate's words.
+    _, rows = await fake_timings(fake, since)
+    model = {m: (received, first) for m, received, first in rows if m is not None and first is not None}
+    added, own_ms, before_ms, after_ms, unmatched = [], [], [], [], 0
+    errors = [e for c in candidates for e in c.errors]
+    for c in candidates:
+        for t in c.timings:
+            if t.marker not in model:
+                unmatched += 1
+                continue
+            received, first = model[t.marker]
+            added.append((t.first_delta - t.sent - (first - received)) * 1000)
+            own_ms.append((first - received) * 1000)
+            # CLOCK_MONOTONIC is one clock for every process on the machine.
+            before_ms.append((received - t.sent) * 1000)
+            after_ms.append((t.first_delta - first) * 1000)
+    if procs.viva.poll() is not None:
+        errors.append(f"viva serve exited with {procs.viva.returncode}")
+    busy = (busy_after[0] - busy_before[0]) / max(1e-9, busy_after[1] - busy_before[1])
+    return Step(
+        n=n,
+        added_ms=added,
+        own_ms=own_ms,
+        before_ms=before_ms,
+        after_ms=after_ms,
+        errors=errors,
+        unmatched=unmatched,
+        wall_s=wall,
+        rss_before_mb=rss_before,
+        rss_peak_mb=peak[0],
+        cpu_s=cpu_s,
+        busy=busy,
+        client_lag_ms=percentile(lags, 95) if lags else 0.0,
+    )
+
+
+# --- the run -----------------------------------------------------------------------------------------
+
+
+def header() -> str:
+    return (
+        f"{'N':>5}{'turns':>7}{'err':>5}{'added p50':>11}{'p95':>9}{'max':>9}{'to LLM p95':>12}"
+        f"{'relay p95':>11}{'LLM own p50':>13}"
+        f"{'RSS MiB':>9}{'MiB/iv':>8}{'server CPU':>12}{'busy':>6}{'cli lag':>9}{'wall':>7}"
+    )
+
+
+def row(s: Step) -> str:
+    if s.added_ms:
+        lat = (
+            f"{percentile(s.added_ms, 50):>8.1f} ms{percentile(s.added_ms, 95):>6.1f} ms"
+            f"{max(s.added_ms):>6.0f} ms{percentile(s.before_ms, 95):>9.1f} ms"
+            f"{percentile(s.after_ms, 95):>8.1f} ms{statistics.median(s.own_ms):>10.0f} ms"
+        )
+    else:
+        lat = f"{'-':>11}{'-':>9}{'-':>9}{'-':>12}{'-':>11}{'-':>13}"
+    server_cpu = s.cpu_s["server"] / s.wall_s
+    return (
+        f"{s.n:>5}{len(s.added_ms):>7}{len(s.errors):>5}{lat}{s.rss_peak_mb:>9.0f}"
+        f"{s.per_interview_mb:>8.2f}{server_cpu:>11.0%} {s.busy:>5.0%}{s.client_lag_ms:>6.1f} ms"
+        f"{s.wall_s:>6.0f}s"
+    )
+
+
+async def bench(procs: Servers, args: argparse.Namespace) -> tuple[float, list[Step]]:
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
+    async with (
+        httpx.AsyncClient(
+            base_url=procs.base, headers={"x-api-key": procs.api_key}, timeout=REQUEST_TIMEOUT_S
+        ) as api,
+        httpx.AsyncClient(base_url=procs.base, timeout=REQUEST_TIMEOUT_S, limits=limits) as room,
+        httpx.AsyncClient(base_url=procs.fake_url, timeout=REQUEST_TIMEOUT_S) as fake,
+    ):
+        template = await pipeline(api)
+        # Warm-up, not counted: the server's first model call, lazy imports, connection pools.
+        warm = await schedule(api, template, "w", 2)
+        warm_args = argparse.Namespace(**{**vars(args), "turns": 2})
+        await run_step(procs, room, fake, warm, "w", warm_args)
+        await asyncio.sleep(args.settle)
+        assert procs.viva is not None
+        idle = rss_mb(procs.viva.pid)
+        print(
+            f"idle server RSS after warm-up: {idle:.0f} MiB; {args.turns} answers per interview, "
+            f"think {args.think_min:g}-{args.think_max:g} s, starts spread over {args.stagger:g} s",
+            flush=True,
+        )
+        print(header(), flush=True)
+        steps: list[Step] = []
+        for i, n in enumerate(args.steps):
+            tokens = await schedule(api, template, f"s{i}", n)
+            await asyncio.sleep(args.settle)  # the invite emails and webhooks queued by scheduling
+            step = await run_step(procs, room, fake, tokens, f"s{i}", args)
+            steps.append(step)
+            print(row(step), flush=True)
+            for error in step.errors[:5]:
+                print(f"      {error}", flush=True)
+            if args.verbose:
+                worst = sorted(zip(step.added_ms, step.before_ms, step.after_ms, strict=True))[-3:]
+                for a, b, c in reversed(worst):
+                    print(
+                        f"      slowest: added {a:.1f} ms = to LLM {b:.1f} ms + relay {c:.1f} ms", flush=True
+                    )
+            if step.unmatched:
+                print(f"      {step.unmatched} answer turns had no matching model request", flush=True)
+            if not step.ok and not args.no_stop:
+                break
+        return idle, steps
+
+
+def summary(idle: float, steps: list[Step]) -> None:
+    print()
+    good = [s for s in steps if s.ok]
+    if good:
+        best = max(good, key=lambda s: s.n)
+        print(
+            f"largest N with p95 server-added latency < {GOAL_MS:g} ms: {best.n} "
+            f"(p50 {percentile(best.added_ms, 50):.1f} ms, p95 {percentile(best.added_ms, 95):.1f} ms)"
+        )
+        print(
+            f"memory per active interview at N={best.n}: {best.per_interview_mb:.2f} MiB "
+            f"(RSS {best.rss_before_mb:.0f} -> {best.rss_peak_mb:.0f} MiB; idle after warm-up {idle:.0f} MiB)"
+        )
+    else:
+        print(f"no N kept p95 server-added latency under {GOAL_MS:g} ms")
+    bad = [s for s in steps if not s.ok]
+    if bad:
+        first = bad[0]
+        why = (
+            f"{len(first.errors)} errors"
+            if first.errors
+            else f"p95 {percentile(first.added_ms, 95):.1f} ms"
+            if first.added_ms
+            else "no timings"
+        )
+        print(f"first N over the goal: {first.n} ({why})")
+    last = steps[-1]
+    cpu = ", ".join(f"{k} {v / last.wall_s:.0%}" for k, v in last.cpu_s.items())
+    print(
+        f"CPU at N={last.n} (share of one core over {last.wall_s:.0f} s): {cpu}; machine busy {last.busy:.0%}"
+    )
+
+
+def steps_arg(value: str) -> list[int]:
+    try:
+        steps = [int(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError("a comma-separated list of integers") from None
+    if not steps or any(not 1 <= n <= 1000 for n in steps):
+        raise argparse.ArgumentTypeError("each N must be between 1 and 1000")
+    return steps
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("--database-url", help="default: a fresh SQLite file in a temp directory")
+    target.add_argument("--postgres", action="store_true", help=f"use {DEFAULT_POSTGRES} (emptied first)")
+    parser.add_argument(
+        "--steps", type=steps_arg, default=steps_arg(DEFAULT_STEPS), help=f"N values ({DEFAULT_STEPS})"
+    )
+    parser.add_argument("--turns", type=int, default=6, help="answers per interview (default 6)")
+    parser.add_argument("--think-min", type=float, default=1.0, help="candidate think time, s (default 1)")
+    parser.add_argument("--think-max", type=float, default=2.0, help="(default 2)")
+    parser.add_argument(
+        "--stagger", type=float, default=2.0, help="starts spread over this many s (default 2)"
+    )
+    parser.add_argument("--settle", type=float, default=1.0, help="pause before each step, s (default 1)")
+    parser.add_argument("--no-stop", action="store_true", help="run every step even past the goal")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--verbose", action="store_true", help="print each step's slowest turns")
+    parser.add_argument("--serve-fake", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_fake:
+        serve_fake(args.serve_fake)
+        return
+    if not 1 <= args.turns <= 50 or not 0 <= args.think_min <= args.think_max:
+        parser.error("--turns 1..50, 0 <= --think-min <= --think-max")
+
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="interview_load-", dir=LOG_DIR))
+    url = DEFAULT_POSTGRES if args.postgres else args.database_url
+    try:
+        if url is None:
+            url = f"sqlite:///{workdir / 'viva.db'}"
+        elif url.startswith("postgres"):
+            fresh_postgres(url)
+        print(f"database {url}", flush=True)
+        print(
+            f"fake LLM: first token after {FIRST_TOKEN_S * 1000:.0f} ms, then {TOKENS_PER_S:g} tokens/s "
+            f"({len(REPLY.split())} words a reply); {os.cpu_count()} CPUs",
+            flush=True,
+        )
+        with servers() as procs:
+            procs.start_fake()
+            procs.start_viva(url, workdir)
+            idle, steps = asyncio.run(bench(procs, args))
+        summary(idle, steps)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

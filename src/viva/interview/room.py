@@ -1,0 +1,137 @@
+"""The candidate room at /join/{token}: the page and the small HTTP interface behind it
+(docs/candidate-room.md). The join token is the only credential; it opens one session."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi import Path as PathParam
+from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from viva.db import get_db
+from viva.errors import NotFound, TooManyRequests, ValidationFailed
+from viva.interview import runner
+from viva.interview.schemas import EndBody, SignalsBody, StartBody, TurnBody
+from viva.kit.crypto import token_hash
+from viva.sessions import live
+
+# Left out of the API reference: this is the browser's interface, documented in docs/candidate-room.md.
+router = APIRouter(prefix="/join", tags=["Candidate room"], include_in_schema=False)
+pages = Jinja2Templates(directory=Path(__file__).parent / "templates")
+DB = Annotated[AsyncSession, Depends(get_db)]
+Token = Annotated[str, PathParam(min_length=1, max_length=200)]
+ROOM_REQUESTS_PER_MINUTE = 120  # a person answering questions needs a fraction of this
+
+
+def interviewer(request: Request) -> runner.Interviewer:
+    found: runner.Interviewer = request.app.state.interviewer
+    return found
+
+
+Interviewer = Annotated[runner.Interviewer, Depends(interviewer)]
+
+
+async def limit(request: Request, token: Token) -> None:
+    """Per-link rate limit: the room has no API key, so the link is what is counted."""
+    allowed, headers = await request.app.state.room_limiter.hit(f"join:{token_hash(token)}")
+    if not allowed:
+        raise TooManyRequests("Too many requests from this interview link; slow down", headers=headers)
+
+
+Limited = Depends(limit)
+
+
+@router.get("/{token}", response_class=HTMLResponse)
+async def room_page(request: Request, db: DB, token: Token) -> HTMLResponse:
+    try:
+        session = await live.by_token(db, token)
+    except NotFound:
+        return pages.TemplateResponse(
+            request,
+            "room.html",
+            {
+                "token": "",
+                "base": "",
+                "stage_name": "",
+                "organization": "",
+                "duration_minutes": 0,
+                "status": "not_found",
+                "consented": False,
+                "language": "en",
+            },
+            status_code=404,
+        )
+    state = await runner.state(db, session)
+    response = pages.TemplateResponse(
+        request,
+        "room.html",
+        {
+            "token": token,
+            "base": f"/join/{token}",
+            "stage_name": state["stage_name"],
+            "organization": state["organization"],
+            "duration_minutes": state["duration_minutes"],
+            "status": state["status"],
+            "consented": state["consented"],
+            "language": state["language"],
+        },
+    )
+    # The link is a credential: keep it out of caches and out of Referer headers.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@router.get("/{token}/state", dependencies=[Limited], summary="What the room shows")
+async def room_state(db: DB, token: Token) -> dict[str, Any]:
+    session = await live.by_token(db, token)
+    if session.status == "in_progress":
+        live.touch(session)
+    return await runner.state(db, session)
+
+
+@router.post("/{token}/start", dependencies=[Limited], summary="Consent and join (or rejoin)")
+async def start(db: DB, iv: Interviewer, token: Token, body: StartBody) -> dict[str, Any]:
+    if not body.consent:
+        raise ValidationFailed.at(["consent"], "The interview can only start once you agree to it")
+    session = await runner.join(db, iv, token)
+    return await runner.state(db, session)
+
+
+@router.post("/{token}/turn", dependencies=[Limited], summary="Answer, and stream the interviewer's reply")
+async def turn(request: Request, iv: Interviewer, token: Token, body: TurnBody) -> StreamingResponse:
+    # Our own transaction, committed before the stream starts: the answer and the lease must be
+    # stored whether or not the candidate stays connected for the reply.
+    async with iv.sessionmaker() as db, db.begin():
+        pending = await runner.begin_turn(db, iv, token, body.text, body.client_turn_id)
+    return StreamingResponse(
+        _sse(pending.events()),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _sse(events: AsyncIterator[tuple[str, dict[str, Any]]]) -> AsyncIterator[bytes]:
+    async for name, data in events:
+        yield f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+
+
+@router.post("/{token}/signals", dependencies=[Limited], summary="Authenticity signals and heartbeat")
+async def signals(db: DB, token: Token, body: SignalsBody) -> dict[str, Any]:
+    session = await live.by_token(db, token)
+    if session.status != "in_progress":
+        return {"authenticity_signals": session.authenticity_signals}
+    recorded = live.record_signals(session, [e.model_dump() for e in body.events])
+    return {"authenticity_signals": recorded}
+
+
+@router.post("/{token}/end", dependencies=[Limited], summary="The candidate ends the interview")
+async def end(db: DB, iv: Interviewer, token: Token, body: EndBody) -> dict[str, Any]:
+    session = await runner.end_by_candidate(db, iv, token)
+    return await runner.state(db, session)

@@ -1,0 +1,1 @@
+"""Scorecards: rubric maths, the evaluator, and the scoring job."""

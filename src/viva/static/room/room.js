@@ -1,0 +1,762 @@
+// The candidate room. Speaks exactly the HTTP interface of docs/candidate-room.md; the
+// server keeps all interview state, so this page can be reloaded (or lose its connection)
+// at any moment and rebuild itself from GET /state.
+"use strict";
+
+(() => {
+  const root = document.getElementById("room");
+  if (!root) return;
+
+  const base = root.dataset.base;
+  const OPEN = new Set(["scheduled", "in_progress"]);
+  const HEARTBEAT_MS = 15000; // the server wants one at least every 20 s
+  const MAX_EVENTS_PER_POST = 200;
+  const MAX_QUEUED_EVENTS = 1000;
+  const BURST_CHARS = 40; // this much text appearing within BURST_WINDOW_MS is not typing
+  const BURST_WINDOW_MS = 150;
+  const RESYNC_FIRST_MS = 1000;
+  const RESYNC_MAX_MS = 10000;
+
+  const $ = (id) => document.getElementById(id);
+  const el = {
+    controls: $("room-controls"),
+    timer: $("timer"),
+    timerBox: $("timer-box"),
+    endButton: $("end-button"),
+    endDialog: $("end-dialog"),
+    consentView: $("consent-view"),
+    consentForm: $("consent-form"),
+    consent: $("consent"),
+    startButton: $("start-button"),
+    consentError: $("consent-error"),
+    interviewView: $("interview-view"),
+    transcript: $("transcript"),
+    statusLine: $("status-line"),
+    retryBox: $("retry-box"),
+    retryButton: $("retry-button"),
+    composer: $("composer"),
+    answer: $("answer"),
+    sendButton: $("send-button"),
+    editorPanel: $("editor-panel"),
+    codingTask: $("coding-task"),
+    finishedView: $("finished-view"),
+    finishedThanks: $("finished-thanks"),
+    finishedClosed: $("finished-closed"),
+  };
+
+  const room = {
+    status: root.dataset.status,
+    awaiting: null,
+    live: false, // started and not finished: signals are recorded, heartbeats sent
+    finished: false,
+    clockOffsetMs: 0, // server clock minus ours
+    wrapUpAt: null,
+    endsAt: null,
+    hardStopAt: null,
+    nudged: new Set(), // which of the timer's marks already prompted an empty turn
+    busy: false, // a POST /turn is in flight
+    controller: null,
+    streamBubble: null, // the interviewer bubble the deltas are going into
+    pendingAnswer: null, // {text, id, bubble} sent but not yet confirmed by a `candidate` event
+    resyncTimer: null,
+    resyncDelay: RESYNC_FIRST_MS,
+    heartbeat: null,
+    clock: null,
+    events: [],
+    hiddenSince: null,
+    blurredSince: null,
+    lastPasteAt: -Infinity,
+  };
+
+  // --- HTTP ------------------------------------------------------------------------------
+
+  class HttpError extends Error {
+    constructor(status, body) {
+      // The API's error body is {"error": "...", "code": "..."}; accept {"error": {...}} too.
+      const error = body && body.error;
+      const message = typeof error === "string" ? error : (error && error.message) || `HTTP ${status}`;
+      super(message);
+      this.status = status;
+      this.code = (body && body.code) || (error && error.code) || null;
+    }
+  }
+
+  async function errorFrom(response) {
+    let body = null;
+    try {
+      body = await response.json();
+    } catch {
+      // not JSON (a proxy's error page): the status says enough
+    }
+    return new HttpError(response.status, body);
+  }
+
+  function request(path, body, extra = {}) {
+    const init = { method: "GET", cache: "no-store", credentials: "same-origin", headers: {}, ...extra };
+    if (body !== undefined) {
+      init.method = "POST";
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    return fetch(base + path, init);
+  }
+
+  async function api(path, body) {
+    const response = await request(path, body, { headers: { Accept: "application/json" } });
+    if (!response.ok) throw await errorFrom(response);
+    return response.json();
+  }
+
+  // Server-sent events read from a fetch body (EventSource can only GET). Calls
+  // onMessage(event, data) for each message; resolves when the body ends.
+  async function readEvents(body, onMessage) {
+    const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+    const lineEnd = /\r\n|\r|\n/g;
+    let buffer = "";
+    let event = "";
+    let data = [];
+    const feed = (final) => {
+      let start = 0;
+      for (;;) {
+        lineEnd.lastIndex = start;
+        const match = lineEnd.exec(buffer);
+        if (!match) break;
+        // A lone CR at the end may be the first half of a CRLF split across chunks.
+        if (match[0] === "\r" && match.index === buffer.length - 1 && !final) break;
+        const line = buffer.slice(start, match.index);
+        start = match.index + match[0].length;
+        if (line === "") {
+          if (data.length) onMessage(event || "message", data.join("\n"));
+          event = "";
+          data = [];
+        } else if (!line.startsWith(":")) {
+          const colon = line.indexOf(":");
+          const field = colon < 0 ? line : line.slice(0, colon);
+          let value = colon < 0 ? "" : line.slice(colon + 1);
+          if (value.startsWith(" ")) value = value.slice(1);
+          if (field === "event") event = value;
+          else if (field === "data") data.push(value);
+        }
+      }
+      buffer = buffer.slice(start);
+    };
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value;
+      feed(false);
+    }
+    feed(true);
+  }
+
+  function newTurnId() {
+    // crypto.randomUUID needs a secure context; a LAN deployment on plain http is not one.
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  // --- views -----------------------------------------------------------------------------
+
+  function showView(name) {
+    el.consentView.hidden = name !== "consent";
+    el.interviewView.hidden = name !== "interview";
+    el.finishedView.hidden = name !== "finished";
+    el.controls.hidden = name !== "interview";
+  }
+
+  function setStatus(text) {
+    if (el.statusLine.textContent !== text) el.statusLine.textContent = text;
+  }
+
+  function updateComposer() {
+    const open = room.awaiting === "candidate" && !room.busy && !room.finished;
+    el.sendButton.setAttribute("aria-disabled", open ? "false" : "true");
+    el.composer.classList.toggle("is-waiting", !open);
+  }
+
+  function focusAnswer() {
+    if (el.interviewView.hidden || (el.endDialog && el.endDialog.open)) return;
+    el.answer.focus();
+  }
+
+  function showRetry(message) {
+    setStatus(message || "The interviewer couldn't reply. Your answer is saved.");
+    el.retryBox.hidden = false;
+    el.retryButton.focus();
+  }
+
+  function hideRetry() {
+    el.retryBox.hidden = true;
+  }
+
+  // --- transcript ------------------------------------------------------------------------
+
+  // Keep the newest words in view, unless the candidate scrolled up to reread something.
+  // Whether to follow is decided by their scrolling, not at each change, so the log also
+  // stays at the bottom when it shrinks (a rotated phone, an on-screen keyboard).
+  let following = true;
+  el.transcript.addEventListener("scroll", () => {
+    const log = el.transcript;
+    following = log.scrollHeight - log.scrollTop - log.clientHeight < 48;
+  });
+  const scrollToEnd = () => {
+    if (following) el.transcript.scrollTop = el.transcript.scrollHeight;
+  };
+  if (typeof ResizeObserver === "function") new ResizeObserver(scrollToEnd).observe(el.transcript);
+
+  function keepingScroll(change) {
+    const result = change();
+    scrollToEnd();
+    return result;
+  }
+
+  function addBubble(speaker, text, { seq = null, pending = false } = {}) {
+    return keepingScroll(() => {
+      const item = document.createElement("li");
+      item.className = `turn turn-${speaker}`;
+      if (pending) item.classList.add("is-pending");
+      if (seq !== null) item.dataset.seq = String(seq);
+      const who = document.createElement("span");
+      who.className = "speaker";
+      who.textContent = speaker === "interviewer" ? "Interviewer" : "You";
+      const body = document.createElement("div");
+      body.className = "text";
+      body.append(document.createTextNode(text));
+      item.append(who, body);
+      el.transcript.append(item);
+      return item;
+    });
+  }
+
+  function setBubbleText(item, text) {
+    keepingScroll(() => {
+      item.querySelector(".text").textContent = text;
+    });
+  }
+
+  function renderTurns(turns) {
+    el.transcript.replaceChildren();
+    room.streamBubble = null;
+    for (const turn of turns || []) addBubble(turn.speaker, turn.text, { seq: turn.seq });
+    following = true;
+    scrollToEnd();
+  }
+
+  function renderCodingTask(task) {
+    el.codingTask.textContent = task || "";
+    el.editorPanel.hidden = !task;
+    el.interviewView.classList.toggle("has-editor", Boolean(task));
+  }
+
+  // --- timer -----------------------------------------------------------------------------
+
+  const parseTime = (value) => (value ? Date.parse(value) : null);
+  const serverNow = () => Date.now() + room.clockOffsetMs;
+
+  function formatRemaining(ms) {
+    const total = Math.max(0, Math.ceil(ms / 1000));
+    const minutes = Math.floor(total / 60);
+    const seconds = total % 60;
+    return `${String(minutes).padStart(2, "0")}:${String(seconds).padStart(2, "0")}`;
+  }
+
+  function tick() {
+    if (room.endsAt === null) return;
+    const now = serverNow();
+    const text = formatRemaining(room.endsAt - now);
+    if (el.timer.textContent !== text) el.timer.textContent = text;
+    const wrapping = room.wrapUpAt !== null && now >= room.wrapUpAt;
+    if (wrapping && !el.timerBox.classList.contains("is-warning")) {
+      el.timerBox.classList.add("is-warning");
+    }
+    // The interviewer wraps up and ends on the clock; the server only acts when asked, so
+    // when a mark passes while the candidate is thinking, ask for the move that is now due.
+    for (const [mark, at] of [
+      ["wrap_up", room.wrapUpAt],
+      ["end", room.endsAt],
+      ["hard_stop", room.hardStopAt],
+    ]) {
+      if (at !== null && now >= at && !room.nudged.has(mark)) {
+        room.nudged.add(mark);
+        if (room.live && !room.busy && room.awaiting === "candidate") postTurn({});
+      }
+    }
+  }
+
+  function startClock() {
+    if (room.clock === null) room.clock = setInterval(tick, 250);
+    tick();
+  }
+
+  // --- state -----------------------------------------------------------------------------
+
+  function applyState(state, { transcript = true } = {}) {
+    room.status = state.status;
+    room.awaiting = state.awaiting;
+    if (state.server_time) room.clockOffsetMs = Date.parse(state.server_time) - Date.now();
+    room.wrapUpAt = parseTime(state.wrap_up_at);
+    room.endsAt = parseTime(state.ends_at);
+    room.hardStopAt = parseTime(state.hard_stop_at);
+    // Marks already behind us on arrival were handled (or are handled now) by the server.
+    const now = serverNow();
+    for (const [mark, at] of [
+      ["wrap_up", room.wrapUpAt],
+      ["end", room.endsAt],
+      ["hard_stop", room.hardStopAt],
+    ]) {
+      if (at !== null && now >= at) room.nudged.add(mark);
+    }
+    if (!OPEN.has(state.status)) {
+      finish(state.status);
+      return;
+    }
+    if (state.status === "in_progress" && state.consented) {
+      showView("interview");
+      if (transcript) renderTurns(state.turns);
+      renderCodingTask(state.coding_task);
+      startClock();
+    } else {
+      showView("consent");
+    }
+    updateComposer();
+  }
+
+  function finish(status) {
+    if (room.finished) return;
+    room.finished = true;
+    room.live = false;
+    room.awaiting = null;
+    clearTimeout(room.resyncTimer);
+    clearInterval(room.clock);
+    clearInterval(room.heartbeat);
+    room.heartbeat = null;
+    if (el.endDialog.open) el.endDialog.close("cancel");
+    sendSignals({ keepalive: true });
+    const completed = status === "completed";
+    el.finishedThanks.hidden = !completed;
+    el.finishedClosed.hidden = completed;
+    showView("finished");
+    const heading = (completed ? el.finishedThanks : el.finishedClosed).querySelector("h2");
+    heading.focus();
+  }
+
+  function scheduleResync(message, delay) {
+    if (room.finished) return;
+    if (message) setStatus(message);
+    clearTimeout(room.resyncTimer);
+    room.resyncTimer = setTimeout(resync, delay ?? room.resyncDelay);
+    room.resyncDelay = Math.min(room.resyncDelay * 2, RESYNC_MAX_MS);
+  }
+
+  async function resync() {
+    if (room.finished || room.busy) return;
+    let state;
+    try {
+      state = await api("/state");
+    } catch (error) {
+      if (error instanceof HttpError && error.status === 404) finish("cancelled");
+      else scheduleResync("Connection lost. Reconnecting…");
+      return;
+    }
+    applyState(state);
+    if (state.status === "in_progress") carryOn(state);
+  }
+
+  // Take the interview up from a fresh RoomState: resend an answer the server may not have
+  // received, let the interviewer take a move it owes, or hand the turn to the candidate.
+  function carryOn(state) {
+    const pending = room.pendingAnswer;
+    room.pendingAnswer = null;
+    if (pending) {
+      const candidates = (state.turns || []).filter((t) => t.speaker === "candidate");
+      const last = candidates[candidates.length - 1];
+      if (!last || last.text !== pending.text) {
+        // The same client_turn_id makes this count once if it did arrive after all.
+        sendAnswer(pending.text, pending.id);
+        return;
+      }
+    }
+    if (state.awaiting === "interviewer") {
+      postTurn({});
+    } else if (state.awaiting === "candidate") {
+      setStatus("Your turn.");
+      focusAnswer();
+    }
+  }
+
+  // --- starting --------------------------------------------------------------------------
+
+  async function begin(resuming) {
+    let state;
+    try {
+      state = await api("/start", { consent: true });
+    } catch (error) {
+      if (error instanceof HttpError && error.status === 404) {
+        finish("cancelled");
+      } else if (error instanceof HttpError && error.status === 409) {
+        resync(); // closed: the state shows the finished view
+      } else if (resuming) {
+        setStatus("Connection lost. Reconnecting…");
+        setTimeout(() => begin(true), room.resyncDelay);
+        room.resyncDelay = Math.min(room.resyncDelay * 2, RESYNC_MAX_MS);
+      } else {
+        el.consentError.textContent = `The interview could not start (${error.message}). Please try again.`;
+        el.consentError.hidden = false;
+        el.startButton.disabled = !el.consent.checked;
+      }
+      return;
+    }
+    room.resyncDelay = RESYNC_FIRST_MS;
+    applyState(state);
+    if (room.finished || state.status !== "in_progress") return;
+    room.live = true;
+    if (room.heartbeat === null) room.heartbeat = setInterval(sendSignals, HEARTBEAT_MS);
+    // The Start button just disappeared: give focus a home where the candidate will write.
+    focusAnswer();
+    carryOn(state);
+  }
+
+  // --- turns -----------------------------------------------------------------------------
+
+  function sendAnswer(text, id) {
+    const bubble = addBubble("candidate", text, { pending: true });
+    room.pendingAnswer = { text, id, bubble };
+    postTurn({ text, client_turn_id: id });
+  }
+
+  function submitAnswer() {
+    const text = el.answer.value.trim();
+    if (!text) {
+      setStatus("Type an answer first.");
+      return;
+    }
+    if (room.awaiting !== "candidate" || room.busy || room.finished) {
+      setStatus("Please wait until the interviewer has finished.");
+      return;
+    }
+    el.answer.value = "";
+    resetBurst();
+    sendAnswer(text, newTurnId());
+  }
+
+  async function postTurn(body) {
+    if (room.busy || room.finished) return;
+    clearTimeout(room.resyncTimer);
+    room.busy = true;
+    hideRetry();
+    updateComposer();
+    setStatus("The interviewer is writing…");
+    const controller = new AbortController();
+    room.controller = controller;
+    const seen = { done: false, retry: false, ended: false, turns: 0, codingTask: false };
+    let failure = null;
+    try {
+      const response = await request("/turn", body, {
+        headers: { Accept: "text/event-stream" },
+        signal: controller.signal,
+      });
+      if (!response.ok) throw await errorFrom(response);
+      el.transcript.setAttribute("aria-busy", "true");
+      await readEvents(response.body, (event, data) => onTurnEvent(event, JSON.parse(data), seen));
+    } catch (error) {
+      failure = error;
+    } finally {
+      room.busy = false;
+      room.controller = null;
+      el.transcript.setAttribute("aria-busy", "false");
+      if (room.streamBubble) room.streamBubble.classList.remove("is-pending");
+    }
+    if (controller.signal.aborted || room.finished) return;
+    updateComposer();
+
+    if (failure) {
+      turnFailed(failure, body);
+      return;
+    }
+    if (!seen.done) {
+      scheduleResync("The connection was interrupted. Reconnecting…", RESYNC_FIRST_MS);
+      return;
+    }
+    room.resyncDelay = RESYNC_FIRST_MS;
+    if (seen.codingTask) refreshCodingTask();
+    if (seen.retry) {
+      showRetry(typeof seen.retry === "string" ? seen.retry : ""); // the candidate decides when
+      return;
+    }
+    if (room.awaiting === "candidate") {
+      setStatus("Your turn.");
+      focusAnswer();
+    } else if (room.awaiting === "interviewer") {
+      // Another move is due. Ask for it straight away only if this stream made progress,
+      // so a server that keeps owing a move cannot spin the page.
+      if (seen.turns > 0) postTurn({});
+      else scheduleResync("Waiting for the interviewer…");
+    } else {
+      resync();
+    }
+  }
+
+  function onTurnEvent(event, data, seen) {
+    switch (event) {
+      case "candidate": {
+        const pending = room.pendingAnswer;
+        if (pending) {
+          pending.bubble.dataset.seq = String(data.seq);
+          pending.bubble.classList.remove("is-pending");
+          room.pendingAnswer = null;
+        }
+        break;
+      }
+      case "delta": {
+        if (!room.streamBubble) room.streamBubble = addBubble("interviewer", "", { pending: true });
+        const text = room.streamBubble.querySelector(".text");
+        keepingScroll(() => text.append(document.createTextNode(data.text)));
+        break;
+      }
+      case "turn": {
+        let bubble = room.streamBubble;
+        room.streamBubble = null;
+        const existing = el.transcript.querySelector(`[data-seq="${Number(data.seq)}"]`);
+        if (!bubble) bubble = existing || addBubble(data.speaker || "interviewer", "");
+        else if (existing && existing !== bubble) existing.remove();
+        bubble.dataset.seq = String(data.seq);
+        bubble.classList.remove("is-pending");
+        setBubbleText(bubble, data.text);
+        seen.turns += 1;
+        if (data.kind === "coding_task") seen.codingTask = true;
+        break;
+      }
+      case "retry":
+        // Offered once the stream is over: until then this request still holds the floor.
+        seen.retry = data.message || true;
+        if (room.streamBubble) {
+          room.streamBubble.remove(); // words of a turn that was not stored
+          room.streamBubble = null;
+        }
+        break;
+      case "ended":
+        seen.ended = true;
+        finish(data.status);
+        break;
+      case "done":
+        seen.done = true;
+        room.awaiting = data.awaiting;
+        break;
+      default:
+        break; // unknown events are for newer pages
+    }
+  }
+
+  function turnFailed(error, body) {
+    if (!(error instanceof HttpError)) {
+      scheduleResync("Connection lost. Reconnecting…");
+      return;
+    }
+    if (error.status === 404) {
+      finish("cancelled");
+    } else if (error.code === "interviewer_busy") {
+      scheduleResync("The interviewer is still busy. Waiting…");
+    } else if (error.status === 409) {
+      resync();
+    } else if (error.status >= 500 || error.status === 429) {
+      scheduleResync("The server is having trouble. Retrying…");
+    } else {
+      // The answer itself was refused (too long, say): give it back to edit.
+      const pending = room.pendingAnswer;
+      room.pendingAnswer = null;
+      if (pending && body.text !== undefined) {
+        pending.bubble.remove();
+        if (!el.answer.value) el.answer.value = pending.text;
+      }
+      setStatus(`Your answer could not be sent: ${error.message}`);
+      focusAnswer();
+    }
+  }
+
+  async function refreshCodingTask() {
+    try {
+      const state = await api("/state");
+      renderCodingTask(state.coding_task);
+    } catch {
+      // the next resync or turn shows it
+    }
+  }
+
+  // --- ending ----------------------------------------------------------------------------
+
+  async function endInterview() {
+    if (room.controller) room.controller.abort();
+    setStatus("Ending the interview…");
+    try {
+      const state = await api("/end", {});
+      applyState(state);
+      if (!room.finished) finish(state.status);
+    } catch (error) {
+      if (error instanceof HttpError && (error.status === 409 || error.status === 404)) resync();
+      else setStatus("The interview could not be ended: check your connection and try again.");
+    }
+  }
+
+  // --- authenticity signals --------------------------------------------------------------
+
+  function record(event) {
+    if (!room.live) return;
+    room.events.push(event);
+    if (room.events.length > MAX_QUEUED_EVENTS) room.events.splice(0, room.events.length - MAX_QUEUED_EVENTS);
+  }
+
+  const seconds = (ms) => Math.round(ms / 100) / 10;
+
+  async function sendSignals({ keepalive = false } = {}) {
+    const events = room.events.splice(0, MAX_EVENTS_PER_POST);
+    try {
+      const response = await request("/signals", { events }, { keepalive });
+      if (response.status >= 500 || response.status === 429) room.events.unshift(...events);
+      else if (response.status === 409 && !room.finished) resync(); // over on the server's clock
+    } catch {
+      room.events.unshift(...events); // offline: they go with the next heartbeat
+    }
+  }
+
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "hidden") {
+      room.hiddenSince = performance.now();
+    } else if (room.hiddenSince !== null) {
+      const away = performance.now() - room.hiddenSince;
+      room.hiddenSince = null;
+      record({ type: "tab_hidden", seconds: seconds(away) });
+    }
+  });
+  window.addEventListener("blur", () => {
+    room.blurredSince = performance.now();
+  });
+  window.addEventListener("focus", () => {
+    if (room.blurredSince === null) return;
+    const away = performance.now() - room.blurredSince;
+    room.blurredSince = null;
+    record({ type: "focus_lost", seconds: seconds(away) });
+  });
+  window.addEventListener("pagehide", () => {
+    if (room.live && room.events.length) sendSignals({ keepalive: true });
+  });
+
+  el.answer.addEventListener("paste", (event) => {
+    room.lastPasteAt = performance.now();
+    const text = event.clipboardData ? event.clipboardData.getData("text") : "";
+    record({ type: "paste", target: "chat", chars: text.length });
+  });
+
+  // Typing bursts: text growing by BURST_CHARS or more within BURST_WINDOW_MS without a
+  // paste. Samples are (time, length after the input); the length only changes at a sample,
+  // so the growth over the window is the length now minus that of the last sample before it.
+  const burst = { samples: [], active: null, timer: null };
+
+  function resetBurst() {
+    endBurst();
+    burst.samples = [{ t: -Infinity, len: el.answer.value.length }];
+  }
+
+  function endBurst() {
+    clearTimeout(burst.timer);
+    const active = burst.active;
+    burst.active = null;
+    if (!active) return;
+    record({
+      type: "typing_burst",
+      target: "chat",
+      chars: active.endLen - active.startLen,
+      ms: Math.round(active.endT - active.startT),
+    });
+    burst.samples = [{ t: -Infinity, len: el.answer.value.length }];
+  }
+
+  el.answer.addEventListener("input", (event) => {
+    const now = performance.now();
+    const len = el.answer.value.length;
+    if (event.inputType === "insertFromPaste" || now - room.lastPasteAt < BURST_WINDOW_MS) {
+      resetBurst();
+      return;
+    }
+    burst.samples.push({ t: now, len });
+    while (burst.samples.length > 1 && burst.samples[1].t <= now - BURST_WINDOW_MS) burst.samples.shift();
+    const baseline = burst.samples[0];
+    const grown = len - baseline.len;
+    if (burst.active && grown < BURST_CHARS) {
+      endBurst();
+    } else if (burst.active) {
+      burst.active.endT = now;
+      burst.active.endLen = len;
+    } else if (grown >= BURST_CHARS) {
+      burst.active = { startT: burst.samples[1].t, startLen: baseline.len, endT: now, endLen: len };
+    }
+    if (burst.active) {
+      clearTimeout(burst.timer);
+      burst.timer = setTimeout(endBurst, BURST_WINDOW_MS);
+    }
+  });
+
+  // --- wiring ----------------------------------------------------------------------------
+
+  el.consent.addEventListener("change", () => {
+    el.startButton.disabled = !el.consent.checked;
+    if (el.consent.checked) el.consentError.hidden = true;
+  });
+
+  el.consentForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!el.consent.checked) {
+      el.consentError.textContent = "Please tick the box to confirm you understand, then press Start.";
+      el.consentError.hidden = false;
+      el.consent.focus();
+      return;
+    }
+    el.startButton.disabled = true;
+    el.consentError.hidden = true;
+    begin(false);
+  });
+
+  el.composer.addEventListener("submit", (event) => {
+    event.preventDefault();
+    submitAnswer();
+  });
+
+  el.answer.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || event.isComposing || event.keyCode === 229) return;
+    if (event.altKey || (event.shiftKey && !event.ctrlKey && !event.metaKey)) return; // a new line
+    event.preventDefault();
+    submitAnswer();
+  });
+
+  el.retryButton.addEventListener("click", () => {
+    hideRetry();
+    postTurn({});
+  });
+
+  el.endButton.addEventListener("click", () => {
+    if (typeof el.endDialog.showModal === "function") {
+      el.endDialog.returnValue = "";
+      el.endDialog.showModal();
+    } else if (window.confirm("End the interview now?")) {
+      endInterview();
+    }
+  });
+
+  el.endDialog.addEventListener("close", () => {
+    if (el.endDialog.returnValue === "end") endInterview();
+    else if (!room.finished) el.endButton.focus();
+  });
+
+  // --- start -----------------------------------------------------------------------------
+
+  resetBurst();
+  if (!OPEN.has(room.status)) return; // the server rendered the finished view
+  if (room.status === "in_progress" && root.dataset.consented === "true") {
+    // A reload mid-interview: starting again is a reconnect; the transcript comes back.
+    showView("interview");
+    setStatus("Reconnecting…");
+    begin(true);
+  } else {
+    showView("consent");
+    el.startButton.disabled = !el.consent.checked; // the browser may restore the tick
+  }
+})();
