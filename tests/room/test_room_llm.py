@@ -98,6 +98,22 @@ async def turn(
     return parse_sse(r.text)
 
 
+async def in_interview(app: FastAPI, client: httpx.AsyncClient, tenant: Tenant, files: str) -> str:
+    """A started interview whose first question was asked; returns the room's path."""
+    path = await schedule_with_resume(app, client, tenant, files)
+    await client.post(f"{path}/start", json={"consent": True})
+    await turn(client, path)
+    return path
+
+
+async def latest_transcript(client: httpx.AsyncClient, tenant: Tenant) -> dict[str, Any]:
+    r = await client.get("/api/v1/sessions?pageSize=1", headers=tenant.headers)
+    session_id = r.json()["data"][0]["id"]
+    r = await client.get(f"/api/v1/sessions/{session_id}/transcript", headers=tenant.headers)
+    data: dict[str, Any] = r.json()["data"]
+    return data
+
+
 async def test_the_model_speaks_with_every_setting_and_the_resume_in_its_prompt(
     app: FastAPI, client: httpx.AsyncClient, tenant: Tenant, llm: FakeLLMServer, files: str
 ) -> None:
@@ -142,9 +158,7 @@ async def test_the_model_speaks_with_every_setting_and_the_resume_in_its_prompt(
 async def test_a_provider_outage_shows_a_polite_retry_loses_nothing_and_falls_back(
     app: FastAPI, client: httpx.AsyncClient, tenant: Tenant, llm: FakeLLMServer, files: str
 ) -> None:
-    path = await schedule_with_resume(app, client, tenant, files)
-    await client.post(f"{path}/start", json={"consent": True})
-    await turn(client, path)
+    path = await in_interview(app, client, tenant, files)
 
     llm.reply_with(Reply.error(503, "upstream overloaded"))
     events = await turn(client, path, STRONG)
@@ -162,17 +176,27 @@ async def test_a_provider_outage_shows_a_polite_retry_loses_nothing_and_falls_ba
     back = spoken(await turn(client, path, STRONG))  # the provider is back
     assert back[0]["text"].startswith("(model)")
 
-    r = await client.get("/api/v1/sessions?pageSize=1", headers=tenant.headers)
-    session_id = r.json()["data"][0]["id"]
-    transcript = (
-        await client.get(f"/api/v1/sessions/{session_id}/transcript", headers=tenant.headers)
-    ).json()
-    said = [t for t in transcript["data"]["turns"] if t["speaker"] == "interviewer"]
+    transcript = await latest_transcript(client, tenant)
+    said = [t for t in transcript["turns"] if t["speaker"] == "interviewer"]
     assert said[-2]["data"]["engine"] == "builtin" and said[-2]["data"]["fallback"] == "provider_unavailable"
     assert said[-2]["text"] == fallback[0]["text"]
     assert (
         said[-1]["data"].items()
         >= {"engine": "llm", "provider": "openai", "model": "fake-interviewer"}.items()
     )
-    assert transcript["data"]["engine"]["engine"] == "llm"
-    assert [t["text"] for t in transcript["data"]["turns"]].count(STRONG) == 2
+    assert transcript["engine"]["engine"] == "llm"
+    assert [t["text"] for t in transcript["turns"]].count(STRONG) == 2
+
+
+async def test_a_model_reply_about_a_protected_characteristic_is_never_shown(
+    app: FastAPI, client: httpx.AsyncClient, tenant: Tenant, llm: FakeLLMServer, files: str
+) -> None:
+    path = await in_interview(app, client, tenant, files)
+    llm.reply_with("Before we go on: how old are you, and are you married?")
+    after = spoken(await turn(client, path, "I am not sure."))
+    assert len(after) == 1
+    assert "married" not in after[0]["text"] and "old are you" not in after[0]["text"]
+    state = (await client.get(f"{path}/state")).json()
+    assert state["turns"][-1]["text"] == after[0]["text"]
+    transcript = await latest_transcript(client, tenant)
+    assert transcript["turns"][-1]["data"]["replaced"] == "protected_characteristic"

@@ -353,6 +353,12 @@ def _clean(text: str, limit: int = 80) -> str:
     return text
 
 
+def _in_sentence(name: str) -> str:
+    """A dimension name as it reads mid-sentence: "System Design" → "system design", but
+    acronyms and product names keep their case ("SQL and data modelling", "GraphQL")."""
+    return " ".join(w.lower() if w[1:] == w[1:].lower() else w for w in name.split())
+
+
 def _words(text: str) -> set[str]:
     return {w for w in re.findall(r"[a-z0-9+#]+", text.lower()) if len(w) > 2}
 
@@ -409,7 +415,7 @@ def question_for(
     topic = _clean(skills[index % len(skills)], 40) if skills else _clean(dimension.name, 40)
     values = {
         "topic": topic or "your field",
-        "dim": _clean(dimension.name.lower(), 40) or "this area",
+        "dim": _clean(_in_sentence(dimension.name), 40) or "this area",
         "role": _role(config),
         "objective": _clean(config.template.objective, 80) or "what you want to do next",
     }

@@ -384,6 +384,12 @@ class Turn:
                     text = await _speak_llm(
                         iv.chat_model, llm_messages(config, turns, utterance.directive), emit
                     )
+                    if qb.mentions_protected(text):
+                        # The model strayed into a protected characteristic: the plan's own words
+                        # replace it (the `turn` event carries the final text the room shows).
+                        log.warning("interviewer model output replaced", session_id=str(self.session_id))
+                        text = utterance.text
+                        meta["replaced"] = "protected_characteristic"
                     meta |= {
                         "engine": "llm",
                         "provider": iv.chat_model.provider,
