@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ASSETS := src/viva/static/build/.built
-DEBIAN := curl:curl
+DEBIAN := curl:curl chromium:chromium
 
 .PHONY: serve test setup lint bench clean
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -56,3 +56,9 @@ async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
         except BaseException:
             await db.rollback()
             raise
+
+
+# scope="function": the commit runs before the response is sent. With the default scope FastAPI
+# sends the response first, so a client could act on changes not yet committed, and a failed
+# commit would still answer 200.
+DB = Annotated[AsyncSession, Depends(get_db, scope="function")]

@@ -104,6 +104,7 @@ def body_for(method: str, path: str, ids: dict[str, str]) -> dict[str, Any] | No
             "stage": "screen",
         },
         "/api/v1/sessions/{session_id}": {"scheduled_at": "2099-01-01T10:00:00Z"},
+        "/api/v1/sessions/{session_id}/review": {"decision": "approve"},
     }
     return references.get(path, {})
 

@@ -4,7 +4,6 @@ import uuid
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from viva.agent_profiles import service
 from viva.agent_profiles.schemas import (
@@ -16,14 +15,13 @@ from viva.agent_profiles.schemas import (
 )
 from viva.auth.dependencies import require
 from viva.auth.service import Principal
-from viva.db import get_db
+from viva.db import DB
 from viva.kit.http import listing, one_of_body, parse_body
 from viva.kit.pagination import PageRequest, page_params
 from viva.kit.schemas import DataResponse, ListResponse, query_text
 
 router = APIRouter(prefix="/agent-profiles", tags=["Agent profiles"])
 
-DB = Annotated[AsyncSession, Depends(get_db)]
 Reader = Annotated[Principal, Depends(require("interviews.read"))]
 Writer = Annotated[Principal, Depends(require("interviews.write"))]
 Paging = Annotated[PageRequest, Depends(page_params("created_at", "updated_at", "name"))]

@@ -9,11 +9,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from viva.auth import service
 from viva.auth.service import Principal
-from viva.db import get_db
+from viva.db import DB
 from viva.errors import Forbidden, TooManyRequests, Unauthorized
 
 SESSION_COOKIE = "viva_session"
@@ -37,7 +36,7 @@ class Authenticate:
     async def __call__(
         self,
         request: Request,
-        db: Annotated[AsyncSession, Depends(get_db)],
+        db: DB,
         api_key: Annotated[str | None, Depends(api_key_scheme)] = None,
     ) -> Principal:
         account_slug = request.query_params.get("accountSlug") or None

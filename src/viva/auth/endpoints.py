@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from viva.auth import service
 from viva.auth.dependencies import CSRF_HEADER, SESSION_COOKIE
-from viva.db import get_db
+from viva.db import DB
 from viva.errors import Forbidden, TooManyRequests, Unauthorized
 from viva.kit.schemas import DataResponse, Email, Secret, StrictModel
 from viva.workspaces import service as workspaces
 
 router = APIRouter(prefix="/auth", tags=["Dashboard sign-in"])
-DB = Annotated[AsyncSession, Depends(get_db)]
 CSRF_COOKIE = "viva_csrf"
 
 

@@ -6,11 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from viva.auth.dependencies import require
 from viva.auth.service import Principal
-from viva.db import get_db
+from viva.db import DB
 from viva.events import service
 from viva.kit.http import listing
 from viva.kit.pagination import PageRequest, page_params
@@ -33,7 +32,7 @@ class EventRead(BaseModel):
     summary="The event log, in the same envelope as webhooks (oldest first)",
 )
 async def list_events(
-    db: Annotated[AsyncSession, Depends(get_db)],
+    db: DB,
     principal: Annotated[Principal, Depends(require("events.read"))],
     paging: Annotated[PageRequest, Depends(page_params("occurred_at"))],
     type: Annotated[str | None, query_text(60, "e.g. session.created")] = None,

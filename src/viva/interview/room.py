@@ -12,9 +12,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, StreamingResponse
 from fastapi.templating import Jinja2Templates
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from viva.db import get_db
+from viva.db import DB
 from viva.errors import NotFound, TooManyRequests, ValidationFailed
 from viva.interview import runner
 from viva.interview.schemas import EndBody, SignalsBody, StartBody, TurnBody
@@ -24,7 +23,6 @@ from viva.sessions import live
 # Left out of the API reference: this is the browser's interface, documented in docs/candidate-room.md.
 router = APIRouter(prefix="/join", tags=["Candidate room"], include_in_schema=False)
 pages = Jinja2Templates(directory=Path(__file__).parent / "templates")
-DB = Annotated[AsyncSession, Depends(get_db)]
 Token = Annotated[str, PathParam(min_length=1, max_length=200)]
 ROOM_REQUESTS_PER_MINUTE = 120  # a person answering questions needs a fraction of this
 
@@ -124,7 +122,7 @@ async def _sse(events: AsyncIterator[tuple[str, dict[str, Any]]]) -> AsyncIterat
 
 @router.post("/{token}/signals", dependencies=[Limited], summary="Authenticity signals and heartbeat")
 async def signals(db: DB, token: Token, body: SignalsBody) -> dict[str, Any]:
-    session = await live.by_token(db, token)
+    session = await live.by_token(db, token, lock=True)
     if session.status != "in_progress":
         return {"authenticity_signals": session.authenticity_signals}
     recorded = live.record_signals(session, [e.model_dump() for e in body.events])

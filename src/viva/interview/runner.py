@@ -350,7 +350,10 @@ class Turn:
             yield item
 
     async def _load(self, db: AsyncSession) -> InterviewSession | None:
-        session = await db.get(InterviewSession, self.session_id, populate_existing=True)
+        # Locked (PostgreSQL) because every caller writes the row; see live.by_token.
+        session = await db.get(
+            InterviewSession, self.session_id, populate_existing=True, with_for_update=True
+        )
         return session if session is not None and session.workspace_id == self.workspace_id else None
 
     async def _release(self) -> None:
@@ -475,7 +478,7 @@ async def state(db: AsyncSession, session: InterviewSession) -> dict[str, Any]:
 
 async def join(db: AsyncSession, interviewer: Interviewer, token: str) -> InterviewSession:
     """The candidate consented: start the interview, or count a reconnect."""
-    session = await live.by_token(db, token)
+    session = await live.by_token(db, token, lock=True)
     snapshot: dict[str, Any] = {}
     duration = 0
     if session.status == "scheduled":
@@ -486,7 +489,7 @@ async def join(db: AsyncSession, interviewer: Interviewer, token: str) -> Interv
 
 async def end_by_candidate(db: AsyncSession, interviewer: Interviewer, token: str) -> InterviewSession:
     """The candidate pressed "End interview": a closing turn, then `completed`."""
-    session = await live.by_token(db, token)
+    session = await live.by_token(db, token, lock=True)
     if session.status != "in_progress":
         raise Conflict(f"This interview is {session.status}", code="interview_not_active")
     config = config_of(session.interview_snapshot or {})
@@ -502,7 +505,7 @@ async def begin_turn(
 ) -> Turn:
     """Check the interview is live, take the lease and store the answer (committed by the caller
     before streaming starts); raises 409 `interview_not_active` / `interviewer_busy`."""
-    session = await live.by_token(db, token)
+    session = await live.by_token(db, token, lock=True)
     if session.status != "in_progress":
         raise Conflict(
             "The interview has not started"

@@ -6,7 +6,7 @@ from viva.models.email import EmailMessage
 from viva.models.event import Event
 from viva.models.job import Job
 from viva.models.participant import Participant, ResumeChunk
-from viva.models.session import IdempotencyKey, InterviewSession, TranscriptTurn
+from viva.models.session import IdempotencyKey, InterviewSession, Scorecard, TranscriptTurn
 from viva.models.template import EvaluationStage, EvaluationTemplate
 from viva.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from viva.models.workspace import ApiKey, Membership, User, UserSession, Workspace
@@ -25,6 +25,7 @@ __all__ = [
     "Membership",
     "Participant",
     "ResumeChunk",
+    "Scorecard",
     "TranscriptTurn",
     "User",
     "UserSession",

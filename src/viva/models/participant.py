@@ -37,6 +37,10 @@ class Participant(IdMixin, TimestampMixin, WorkspaceMixin, Base):
     resume_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType)
     status: Mapped[str] = mapped_column(String(20), index=True)
+    # Where the person stands in the hiring pipeline (SPEC §6.1), moved by scoring and review.
+    pipeline_status: Mapped[str] = mapped_column(
+        String(20), default="in_progress", server_default="in_progress"
+    )
 
 
 class ResumeChunk(IdMixin, TimestampMixin, WorkspaceMixin, Base):

@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from viva.kit.types import JSONType, UTCDateTime
@@ -60,6 +61,10 @@ class InterviewSession(IdMixin, TimestampMixin, WorkspaceMixin, Base):
     authenticity_signals: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     review_status: Mapped[str] = mapped_column(String(20), default="not_required", index=True)
     scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The human decision (SPEC §6.1): {decision, reason, reviewer, reviewed_at, overrides_ai}.
+    review: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    # A manual_review/final_review stage: no interview, no join link; a reviewer records the outcome.
+    manual: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     # The live room (interview/): when the candidate consented and was last heard from, and a
     # short lease so only one request at a time writes the interviewer's next turn.
     # What the interviewer was configured with when the interview started (profile, template,
@@ -109,3 +114,20 @@ class TranscriptTurn(IdMixin, WorkspaceMixin, Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     at_seconds: Mapped[float] = mapped_column(Float, default=0.0)  # since started_at
     data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+
+class Scorecard(IdMixin, TimestampMixin, WorkspaceMixin, Base):
+    """One scoring of a session. Rescoring adds a version; earlier ones stay as history with
+    the engine that produced them. The session's scoring fields mirror the current one."""
+
+    __tablename__ = "scorecards"
+    __table_args__ = (UniqueConstraint("session_id", "version"),)
+
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("interview_sessions.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    current: Mapped[bool] = mapped_column(Boolean, default=True)
+    reason: Mapped[str] = mapped_column(String(20))  # completed | rescore
+    engine: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType)

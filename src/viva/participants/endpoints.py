@@ -4,11 +4,10 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from viva.auth.dependencies import require
 from viva.auth.service import Principal
-from viva.db import get_db
+from viva.db import DB
 from viva.kit.http import listing
 from viva.kit.pagination import PageRequest, page_params
 from viva.kit.schemas import DataResponse, ListResponse, query_text
@@ -23,7 +22,6 @@ from viva.participants.schemas import (
 )
 
 router = APIRouter(prefix="/participants", tags=["Participants"])
-DB = Annotated[AsyncSession, Depends(get_db)]
 Reader = Annotated[Principal, Depends(require("candidates.read"))]
 Writer = Annotated[Principal, Depends(require("candidates.write"))]
 Deleter = Annotated[Principal, Depends(require("candidates.delete"))]

@@ -11,6 +11,7 @@ from viva.kit.schemas import Label, Medium, Name, Short, StrictModel, Text255, T
 
 Status = Literal["active", "archived"]
 ResumeStatus = Literal["none", "pending", "ready", "failed"]
+PipelineStatus = Literal["in_progress", "recommended", "rejected", "withdrawn"]
 MAX_METADATA_BYTES = 16 * 1024
 MAX_BULK = 500
 
@@ -100,6 +101,9 @@ class ParticipantUpdate(StrictModel):
     resume_url: AnyUrl | None = None
     metadata: dict[str, Any] | None = None
     status: Status | None = None
+    pipeline_status: PipelineStatus | None = Field(
+        default=None, description="Scoring and review move it; set `withdrawn` when the person withdraws"
+    )
 
     _resume = field_validator("resume_url")(_check_resume_url)
     _metadata = field_validator("metadata")(_check_metadata)
@@ -131,6 +135,7 @@ class ParticipantRead(BaseModel):
     resume_error: str | None
     metadata: dict[str, Any]
     status: str
+    pipeline_status: PipelineStatus
     created_at: Timestamp
     updated_at: Timestamp
 

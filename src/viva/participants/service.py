@@ -48,6 +48,7 @@ def to_read(p: Participant) -> ParticipantRead:
             "resume_error": p.resume_error,
             "metadata": p.metadata_,
             "status": p.status,
+            "pipeline_status": p.pipeline_status,
             "created_at": p.created_at,
             "updated_at": p.updated_at,
         }
@@ -310,3 +311,17 @@ async def resume_excerpts(
     Embedding the query runs in a thread, off the event loop."""
     rows = await ParticipantRepository(db, workspace_id).resume_chunks_with_embeddings(participant_id)
     return await best_passages([text for text, _ in rows], [vector for _, vector in rows], query, k)
+
+
+async def set_pipeline_status(
+    db: AsyncSession, workspace_id: uuid.UUID, participant_id: uuid.UUID, status: str
+) -> Participant:
+    """Move the participant in the pipeline (scoring and review do this); `participant.updated`."""
+    participant = await get(db, workspace_id, participant_id)
+    if participant.pipeline_status != status:
+        participant.pipeline_status = status
+        await db.flush()
+        await events.emit(
+            db, workspace_id, "participant.updated", _payload(participant), participant_id=participant.id
+        )
+    return participant

@@ -1,23 +1,29 @@
-"""The scoring job, queued when an interview completes (SPEC §5).
-
-The evaluator itself is the next milestone; until it lands the job records that the
-session is waiting for it, so completed sessions keep `score: null` honestly instead of
-getting an invented scorecard.
-"""
+"""The scoring job, queued in the transaction that completes an interview (SPEC §5)."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
-import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from viva.interview.runner import interviewer_model
 from viva.jobs.context import JobContext
 from viva.jobs.registry import task
-
-log = structlog.get_logger(__name__)
+from viva.scoring import service
+from viva.sessions import service as sessions
 
 
 @task("scoring.score_session", max_attempts=5)
 async def score_session(ctx: JobContext, db: AsyncSession, payload: dict[str, Any]) -> None:
-    log.info("scoring not available yet; session left unscored", session_id=payload["session_id"])
+    session = await sessions.for_job(db, uuid.UUID(payload["session_id"]))
+    if session is None or session.scored_at is not None and payload.get("reason") != "rescore":
+        return  # erased, or already scored by an earlier attempt of this job
+    model = interviewer_model(ctx.settings)
+    try:
+        await service.score(
+            db, session, sessions.Deps(ctx.settings, ctx.secrets), model, payload.get("reason", "completed")
+        )
+    finally:
+        if model is not None:
+            await model.aclose()

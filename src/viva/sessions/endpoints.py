@@ -9,16 +9,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from viva.auth.dependencies import require
 from viva.auth.service import Principal
-from viva.db import get_db
+from viva.db import DB
 from viva.email import service as email
-from viva.errors import Forbidden, ValidationFailed
+from viva.errors import Conflict, Forbidden, ValidationFailed
 from viva.kit.http import listing
 from viva.kit.pagination import PageRequest, page_params
 from viva.kit.schemas import DataResponse, ListResponse, query_text
+from viva.pipeline import service as pipeline
+from viva.scoring import service as scoring
 from viva.sessions import live, service
 from viva.sessions.schemas import (
     OutboxMessage,
     Reschedule,
+    ReviewBody,
     ReviewStatus,
     SessionCreate,
     SessionCreated,
@@ -32,7 +35,6 @@ from viva.sessions.schemas import (
 ENGINE_KEYS = ("engine", "label", "provider", "model", "prompt_version", "fallback")
 
 router = APIRouter(prefix="/sessions", tags=["Sessions"])
-DB = Annotated[AsyncSession, Depends(get_db)]
 Reader = Annotated[Principal, Depends(require("interviews.read"))]
 Writer = Annotated[Principal, Depends(require("interviews.write"))]
 
@@ -162,6 +164,75 @@ async def get_transcript(db: DB, principal: Reader, session_id: uuid.UUID) -> di
             turns=[TranscriptTurnRead.model_validate(live.turn_read(t)) for t in turns],
         )
     }
+
+
+def _reviewer(principal: Reader) -> Principal:
+    # Reviewers (a dashboard role with read scopes) record decisions; keys need interviews.write.
+    if principal.role != "reviewer" and "interviews.write" not in principal.scopes:
+        raise Forbidden(
+            "This key lacks the 'interviews.write' scope required here",
+            code="missing_scope",
+            scope="interviews.write",
+        )
+    return principal
+
+
+Reviewer = Annotated[Principal, Depends(_reviewer)]
+
+
+async def _scorecard(db: AsyncSession, session: Any) -> dict[str, Any]:
+    row, earlier = await scoring.current(db, session)
+    flags = scoring.output_flags(session)
+    history = [
+        {"version": r.version, "reason": r.reason, "created_at": r.created_at, "engine": r.engine}
+        | {k: r.data.get(k) for k in ("score", "score_percent", "passed", "recommendation")}
+        for r in earlier
+    ]
+    if not flags.include_recommendation:
+        for h in history:
+            h.pop("recommendation")
+    return {"session_id": session.id, **scoring.render(row, flags), "history": history}
+
+
+@router.get(
+    "/{session_id}/scorecard",
+    response_model=DataResponse[dict[str, Any]],
+    responses={404: {"description": "Unknown session, or `not_scored` until the scorecard is ready"}},
+    summary="The current scorecard, with earlier versions as history",
+)
+async def get_scorecard(db: DB, principal: Reader, session_id: uuid.UUID) -> dict[str, Any]:
+    session, _ = await service.get(db, principal.workspace_id, session_id)
+    return {"data": await _scorecard(db, session)}
+
+
+@router.post(
+    "/{session_id}/rescore",
+    response_model=DataResponse[dict[str, Any]],
+    summary="Score again with the current engine; the earlier scorecard is kept as history",
+)
+async def rescore(
+    db: DB, principal: Writer, d: Deps, request: Request, session_id: uuid.UUID
+) -> dict[str, Any]:
+    session, _ = await service.get(db, principal.workspace_id, session_id)
+    if session.scored_at is None:
+        raise Conflict("The first scoring has not finished yet", code="not_scored")
+    await scoring.score(db, session, d, request.app.state.interviewer.chat_model, "rescore")
+    return {"data": await _scorecard(db, session)}
+
+
+@router.post(
+    "/{session_id}/review",
+    response_model=DataResponse[SessionRead],
+    summary="Approve (advance) or reject a session awaiting review",
+)
+async def review_session(
+    db: DB, principal: Reviewer, d: Deps, session_id: uuid.UUID, body: ReviewBody
+) -> dict[str, Any]:
+    session = await pipeline.review(
+        db, principal.workspace_id, session_id, body.decision, body.reason, principal.actor, d
+    )
+    _, external_id = await service.get(db, principal.workspace_id, session.id)
+    return {"data": service.to_read(session, external_id, d)}
 
 
 outbox_router = APIRouter(prefix="/outbox", tags=["Email outbox"])

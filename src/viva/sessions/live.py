@@ -50,17 +50,13 @@ def empty_signals() -> dict[str, Any]:
 # ------------------------------------------------------------------ finding the session
 
 
-async def by_token(db: AsyncSession, token: str) -> InterviewSession:
-    """The session a join link opens, or 404 (the same for a bad token and a deleted session)."""
-    session = await repo.session_by_token_hash(db, token_hash(token)) if 16 <= len(token) <= 128 else None
-    if session is None:
+async def by_token(db: AsyncSession, token: str, *, lock: bool = False) -> InterviewSession:
+    """The session a join link opens, or 404 (the same for a bad token and a deleted session).
+    Requests that change the session pass `lock=True` so concurrent ones queue (PostgreSQL)."""
+    valid = 16 <= len(token) <= 128
+    session = await repo.session_by_token_hash(db, token_hash(token), lock) if valid else None
+    if session is None or session.manual:
         raise NotFound("Interview")
-    return session
-
-
-async def lock_for_update(db: AsyncSession, session: InterviewSession) -> InterviewSession:
-    """Re-read the row inside the current transaction (another replica may have changed it)."""
-    await db.refresh(session)
     return session
 
 

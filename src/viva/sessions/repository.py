@@ -128,7 +128,11 @@ async def due_for_expiry(db: AsyncSession, now: datetime, limit: int) -> list[In
     """Scheduled sessions past their expiry, across workspaces (the sweep job)."""
     rows = await db.execute(
         select(InterviewSession)
-        .where(InterviewSession.status == "scheduled", InterviewSession.expires_at < now)
+        .where(
+            InterviewSession.status == "scheduled",
+            InterviewSession.expires_at < now,
+            InterviewSession.manual.is_(False),  # waiting for a reviewer, not a candidate
+        )
         .order_by(InterviewSession.expires_at)
         .limit(limit)
     )
@@ -158,9 +162,13 @@ class TurnRepository(WorkspaceRepository[TranscriptTurn]):
         return int(top or 0) + 1
 
 
-async def session_by_token_hash(db: AsyncSession, token_hash: str) -> InterviewSession | None:
-    """The join link is the candidate's only credential; it names the session (and so its workspace)."""
-    return await db.scalar(select(InterviewSession).where(InterviewSession.join_token_hash == token_hash))
+async def session_by_token_hash(
+    db: AsyncSession, token_hash: str, lock: bool = False
+) -> InterviewSession | None:
+    """The join link is the candidate's only credential; it names the session (and so its workspace).
+    `lock`: hold the row until commit (PostgreSQL), for read-modify-write of its JSON columns."""
+    stmt = select(InterviewSession).where(InterviewSession.join_token_hash == token_hash)
+    return await db.scalar(stmt.with_for_update() if lock else stmt)
 
 
 async def claim_turn(
@@ -199,5 +207,6 @@ async def live_due(
             or_(InterviewSession.hard_stop_at < now, InterviewSession.last_seen_at < seen_before),
         )
         .limit(limit)
+        .with_for_update(skip_locked=True)  # a session a room request is writing waits for the next sweep
     )
     return list(rows.scalars())

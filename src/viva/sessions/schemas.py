@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from viva.kit.schemas import Label, NoNul, StrictModel, Timestamp
+from viva.kit.schemas import Label, NoNul, StrictModel, Timestamp, bounded
 
 Status = Literal["scheduled", "in_progress", "completed", "failed", "cancelled"]
 ReviewStatus = Literal["not_required", "pending", "approved", "rejected"]
@@ -55,6 +55,13 @@ class Reschedule(StrictModel):
     _aware = field_validator("scheduled_at")(_aware)
 
 
+class ReviewBody(StrictModel):
+    decision: Literal["approve", "reject"]
+    reason: Annotated[str, bounded(2000, 0), NoNul] | None = Field(
+        default=None, description="Why; required to reject"
+    )
+
+
 class SessionRead(BaseModel):
     id: uuid.UUID
     status: Status
@@ -86,6 +93,9 @@ class SessionRead(BaseModel):
     improvement_feedback: str | None
     authenticity_signals: dict[str, Any] | None
     review_status: ReviewStatus
+    review: dict[str, Any] | None = Field(
+        description="The reviewer's decision: {decision, reason, reviewer, reviewed_at, overrides_ai}"
+    )
     transcript_url: str
     recording_url: str | None
     scored_at: Timestamp | None

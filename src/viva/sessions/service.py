@@ -55,7 +55,7 @@ class Deps:
 
 def to_read(session: InterviewSession, external_id: str | None, deps: Deps) -> SessionRead:
     base = deps.settings.public_url.rstrip("/")
-    open_ = session.status in OPEN
+    open_ = session.status in OPEN and not session.manual
     return SessionRead(
         id=session.id,
         status=session.status,
@@ -88,6 +88,7 @@ def to_read(session: InterviewSession, external_id: str | None, deps: Deps) -> S
         improvement_feedback=session.improvement_feedback,
         authenticity_signals=session.authenticity_signals,
         review_status=session.review_status,
+        review=session.review,
         transcript_url=f"{base}/api/v1/sessions/{session.id}/transcript",
         recording_url=None,
         scored_at=session.scored_at,
@@ -121,14 +122,19 @@ def _payload(session: InterviewSession, external_id: str | None, deps: Deps) -> 
 
 
 async def _emit(
-    db: AsyncSession, kind: str, session: InterviewSession, external_id: str | None, deps: Deps
+    db: AsyncSession,
+    kind: str,
+    session: InterviewSession,
+    external_id: str | None,
+    deps: Deps,
+    extra: dict[str, Any] | None = None,
 ) -> None:
     await db.flush()
     await events.emit(
         db,
         session.workspace_id,
         kind,
-        _payload(session, external_id, deps),
+        {**_payload(session, external_id, deps), **(extra or {})},
         participant_id=session.participant_id,
         session_id=session.id,
     )
@@ -484,3 +490,50 @@ async def join_url_by_session_id(
     if session is None:
         return None
     return f"{public_url.rstrip('/')}/join/{secrets.open(session.join_token_encrypted)}"
+
+
+async def open_manual_review(
+    db: AsyncSession, workspace_id: uuid.UUID, participant_id: uuid.UUID, stage: EvaluationStage, deps: Deps
+) -> InterviewSession:
+    """A manual_review/final_review stage reached by the pipeline: a session with no interview
+    (no link, no email, no credit) waiting for a reviewer (`review_status: pending`)."""
+    participant = await participants.get(db, workspace_id, participant_id)
+    prior = await SessionRepository(db, workspace_id).for_participant_stage(participant_id, stage.id)
+    token = random_token(24)  # never sent: the column is required and unique
+    session = SessionRepository(db, workspace_id).add(
+        InterviewSession(
+            participant_id=participant_id,
+            evaluation_template_id=stage.evaluation_template_id,
+            evaluation_stage_id=stage.id,
+            stage=stage.type,
+            stage_name=stage.stage_name,
+            attempt=len(prior) + 1,
+            status="scheduled",
+            join_token_hash=token_hash(token),
+            join_token_encrypted=deps.secrets.seal(token),
+            invite_status="queued",
+            timezone="UTC",
+            language="en",
+            expires_at=clock.now() + EXPIRY_UNSCHEDULED,
+            credit_debited=False,
+            review_status="pending",
+            manual=True,
+        )
+    )
+    await _emit(db, "session.created", session, participant.external_id, deps)
+    await _emit(db, "session.review_required", session, participant.external_id, deps)
+    return session
+
+
+async def emit_event(
+    db: AsyncSession, kind: str, session: InterviewSession, deps: Deps, extra: dict[str, Any] | None = None
+) -> None:
+    """Emit a session event (`session.scored`, `session.reviewed`, ...) with the session payload
+    and `extra` parts (e.g. the scorecard) beside it."""
+    participant = await participants.get(db, session.workspace_id, session.participant_id)
+    await _emit(db, kind, session, participant.external_id, deps, extra)
+
+
+async def for_job(db: AsyncSession, session_id: uuid.UUID) -> InterviewSession | None:
+    """A session by id in any workspace, for jobs (which find the workspace from the row)."""
+    return await session_by_id(db, session_id)

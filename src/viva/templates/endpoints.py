@@ -4,11 +4,10 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from viva.auth.dependencies import require
 from viva.auth.service import Principal
-from viva.db import get_db
+from viva.db import DB
 from viva.kit.http import listing
 from viva.kit.pagination import PageRequest, page_params
 from viva.kit.schemas import DataResponse, ListResponse, query_text
@@ -25,8 +24,6 @@ from viva.templates.schemas import (
     TemplateUpdate,
     UseCase,
 )
-
-DB = Annotated[AsyncSession, Depends(get_db)]
 
 templates_router = APIRouter(prefix="/evaluation-templates", tags=["Evaluation templates"])
 TReader = Annotated[Principal, Depends(require("evaluation_templates.read"))]

@@ -4,11 +4,10 @@ import uuid
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from viva.auth.dependencies import require
 from viva.auth.service import Principal
-from viva.db import get_db
+from viva.db import DB
 from viva.kit.pagination import PageRequest, page_params
 from viva.kit.schemas import DataResponse, ListResponse
 from viva.webhooks import service
@@ -22,7 +21,6 @@ from viva.webhooks.schemas import (
 
 router = APIRouter(prefix="/webhook-endpoints", tags=["Webhooks"])
 deliveries_router = APIRouter(prefix="/webhook-deliveries", tags=["Webhooks"])
-DB = Annotated[AsyncSession, Depends(get_db)]
 Reader = Annotated[Principal, Depends(require("webhooks.read"))]
 Writer = Annotated[Principal, Depends(require("webhooks.write"))]
 

@@ -331,7 +331,7 @@
     clearInterval(room.heartbeat);
     room.heartbeat = null;
     if (el.endDialog.open) el.endDialog.close("cancel");
-    sendSignals({ keepalive: true });
+    if (room.events.length) sendSignals({ keepalive: true });
     const completed = status === "completed";
     el.finishedThanks.hidden = !completed;
     el.finishedClosed.hidden = completed;

@@ -1,0 +1,1 @@
+"""What happens after scoring (SPEC §6.1): advancing, review, retakes."""

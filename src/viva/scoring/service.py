@@ -1,0 +1,155 @@
+"""Scoring a session (SPEC §5): run the grader, keep every scorecard as history, mirror the
+current one on the session, emit `session.scored`, then let the pipeline act (SPEC §6.1)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import structlog
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from viva.errors import Conflict, NotFound
+from viva.kit import clock
+from viva.llm.base import ChatModel, LLMError
+from viva.models import InterviewSession, Scorecard
+from viva.pipeline import service as pipeline
+from viva.scoring import heuristic, llm_grader
+from viva.scoring.rubric import OutputFlags, ScoringSpec, TranscriptTurnIn
+from viva.scoring.rubric import Scorecard as ScorecardResult
+from viva.sessions import live
+from viva.sessions import service as sessions
+
+log = structlog.get_logger(__name__)
+
+
+DEFAULT_BAR_PERCENT = 50.0
+
+
+def spec_of(session: InterviewSession) -> ScoringSpec:
+    """The rubric the candidate was interviewed against (the snapshot taken when they joined).
+
+    When neither the stage nor any dimension sets a bar, passing needs half the scale: without
+    it every candidate who said enough would pass, whatever they said."""
+    snapshot = session.interview_snapshot or {}
+    spec = ScoringSpec.from_data(
+        profile=snapshot["profile"], template=snapshot.get("template"), stage=snapshot.get("stage")
+    )
+    if spec.stage_pass_threshold is None and all(d.pass_threshold is None for d in spec.dimensions):
+        spec = dataclasses.replace(spec, stage_pass_threshold=DEFAULT_BAR_PERCENT)
+    return spec
+
+
+def output_flags(session: InterviewSession) -> OutputFlags:
+    """The profile's `output` flags for this session (all true when it was never interviewed)."""
+    return OutputFlags.from_data(((session.interview_snapshot or {}).get("profile") or {}).get("output"))
+
+
+async def _grade(
+    session: InterviewSession, turns: list[TranscriptTurnIn], chat_model: ChatModel | None
+) -> ScorecardResult:
+    spec = spec_of(session)
+    signals = session.authenticity_signals
+    if chat_model is not None:
+        snapshot = session.interview_snapshot or {}
+        name = str((snapshot.get("participant") or {}).get("name") or "")
+        try:
+            # Blind scoring: the name is redacted from the transcript; email is never sent.
+            return await llm_grader.grade(
+                chat_model, spec, turns, authenticity_signals=signals, redact=[p for p in name.split() if p]
+            )
+        except (LLMError, llm_grader.GraderOutputError) as error:
+            log.warning(
+                "LLM grader failed; heuristic scorecard instead", session_id=str(session.id), error=str(error)
+            )
+            card = heuristic.grade(spec, turns, authenticity_signals=signals)
+            card.summary = (
+                f"{card.summary} (Scored by the built-in heuristic: the language model failed: {error}.)"
+            )
+            return card
+    return heuristic.grade(spec, turns, authenticity_signals=signals)
+
+
+async def score(
+    db: AsyncSession,
+    session: InterviewSession,
+    deps: sessions.Deps,
+    chat_model: ChatModel | None,
+    reason: str,
+) -> Scorecard:
+    """Score a completed session and store the result as the current scorecard.
+
+    The first scoring applies the stage's automation; a rescore only replaces the scorecard
+    (earlier versions are kept) and does not re-run the pipeline."""
+    if session.status != "completed" or session.manual or session.interview_snapshot is None:
+        raise Conflict("Only a completed interview can be scored", code="not_scorable")
+    stored = await live.transcript(db, session)
+    turns = [TranscriptTurnIn(t.seq, t.speaker, t.kind, t.text, t.dimension) for t in stored]
+    card = await _grade(session, turns, chat_model)
+    previous = await db.scalar(
+        select(Scorecard.version)
+        .where(Scorecard.session_id == session.id, Scorecard.workspace_id == session.workspace_id)
+        .order_by(Scorecard.version.desc())
+        .limit(1)
+    )
+    await db.execute(
+        update(Scorecard)
+        .where(Scorecard.session_id == session.id, Scorecard.workspace_id == session.workspace_id)
+        .values(current=False)
+    )
+    row = Scorecard(
+        session_id=session.id,
+        version=(previous or 0) + 1,
+        current=True,
+        reason=reason,
+        engine=card.engine.model_dump(mode="json"),
+        data=card.model_dump(mode="json"),
+    )
+    row.workspace_id = session.workspace_id
+    db.add(row)
+    first = session.scored_at is None
+    session.score = card.score
+    session.scale = card.scale
+    session.score_percent = card.score_percent
+    session.passed = card.passed
+    session.recommendation = card.recommendation
+    session.evaluation_breakdown = [d.model_dump(mode="json") for d in card.dimensions]
+    session.summary = card.summary
+    session.improvement_feedback = card.improvement_feedback
+    session.scored_at = clock.now()
+    await db.flush()
+    await sessions.emit_event(
+        db, "session.scored", session, deps, extra={"scorecard": card.render(output_flags(session))}
+    )
+    if first:
+        await pipeline.after_scoring(db, session, deps)
+    return row
+
+
+async def current(db: AsyncSession, session: InterviewSession) -> tuple[Scorecard, list[Scorecard]]:
+    """The current scorecard and the earlier ones (newest first); 404 `not_scored` until ready."""
+    rows = list(
+        (
+            await db.scalars(
+                select(Scorecard)
+                .where(Scorecard.session_id == session.id, Scorecard.workspace_id == session.workspace_id)
+                .order_by(Scorecard.version.desc())
+            )
+        ).all()
+    )
+    now = next((r for r in rows if r.current), None)
+    if now is None:
+        raise NotFound("Scorecard", code="not_scored")
+    return now, [r for r in rows if r is not now]
+
+
+def render(row: Scorecard, flags: OutputFlags) -> dict[str, Any]:
+    """A stored scorecard as the API shows it, with the profile's output flags applied."""
+    body = ScorecardResult.model_validate(row.data).render(flags)
+    return {
+        "version": row.version,
+        "reason": row.reason,
+        "created_at": clock.isoformat(row.created_at),
+        **body,
+    }
