@@ -182,3 +182,65 @@ async def test_little_signal_is_capped_and_fails(
         "data"
     ]
     assert person["pipeline_status"] == "in_progress"
+
+
+async def test_output_flags_remove_parts_from_every_surface(
+    client: httpx.AsyncClient, tenant: Tenant, worker: Any
+) -> None:
+    hidden = {
+        "includeTranscript": False,
+        "includeScoreBreakdown": False,
+        "includeRecommendation": False,
+        "includeImprovementFeedback": False,
+    }
+    p = await pipeline(client, tenant, stages=stages("none"))
+    r = await client.patch(
+        f"/api/v1/agent-profiles/{p['profile']}", json={"output": hidden}, headers=tenant.headers
+    )
+    assert r.status_code == 200, r.text
+    s = await first_session(client, tenant, p)
+    done = await run_interview(client, tenant, worker, s)
+    gone = {"recommendation", "evaluation_breakdown", "improvement_feedback", "transcript_url"}
+    assert not gone & set(done) and done["score"] is not None and done["summary"]
+    listed = (await client.get("/api/v1/sessions", headers=tenant.headers)).json()["data"][0]
+    assert not gone & set(listed)
+    card = (await client.get(f"/api/v1/sessions/{s['id']}/scorecard", headers=tenant.headers)).json()["data"]
+    assert not {"dimensions", "recommendation", "improvement_feedback", "rule_based"} & set(card)
+    r = await client.get(f"/api/v1/sessions/{s['id']}/transcript", headers=tenant.headers)
+    assert r.status_code == 403 and r.json()["code"] == "output_disabled"
+    events = (await client.get("/api/v1/events?pageSize=100", headers=tenant.headers)).json()["data"]
+    for e in events:
+        if e["event"] in ("session.completed", "session.scored"):
+            assert not gone & set(e["data"]["session"]), e["event"]
+    scored = next(e for e in events if e["event"] == "session.scored")
+    assert (
+        "recommendation" not in scored["data"]["scorecard"]
+        and "dimensions" not in scored["data"]["scorecard"]
+    )
+
+
+async def test_reviewers_can_review_read_only_keys_cannot(
+    app: Any, client: httpx.AsyncClient, tenant: Tenant, worker: Any
+) -> None:
+    from tests.auth.test_auth import _signed_in
+    from tests.fixtures.factories import make_key
+
+    p = await pipeline(client, tenant, stages=stages("require_reviewer_approval"))
+    s = await first_session(client, tenant, p)
+    await run_interview(client, tenant, worker, s)
+    reader = await make_key(app, "acme", ["interviews.read"])
+    url = f"/api/v1/sessions/{s['id']}/review"
+    r = await client.post(url, json={"decision": "approve"}, headers={"x-api-key": reader})
+    assert r.status_code == 403 and r.json()["scope"] == "interviews.write"
+
+    signed = await _signed_in(app, client, role="reviewer")
+    csrf = signed.json()["data"]["csrf_token"]
+    r = await client.post("/api/v1/agent-profiles?accountSlug=acme", json={}, headers={"x-csrf-token": csrf})
+    assert r.status_code == 403  # a reviewer configures nothing
+    r = await client.post(
+        f"{url}?accountSlug=acme",
+        json={"decision": "approve", "reason": "Good"},
+        headers={"x-csrf-token": csrf},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["data"]["review"]["reviewer"].startswith("user:")

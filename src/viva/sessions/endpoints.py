@@ -49,6 +49,7 @@ Deps = Annotated[service.Deps, Depends(deps)]
 @router.post(
     "",
     response_model=DataResponse[SessionCreated],
+    response_model_exclude_unset=True,
     responses={
         402: {"description": "No active plan, or no session credits left"},
         422: {"description": "Template not active, stage not schedulable, or idempotency_key reused"},
@@ -77,7 +78,9 @@ async def create_session(
     return {"data": SessionCreated(**read.model_dump(), idempotent=replayed)}
 
 
-@router.get("", response_model=ListResponse[SessionRead], summary="List sessions")
+@router.get(
+    "", response_model=ListResponse[SessionRead], response_model_exclude_unset=True, summary="List sessions"
+)
 async def list_sessions(
     db: DB,
     principal: Reader,
@@ -112,7 +115,12 @@ async def list_sessions(
     return listing(page, lambda row: service.to_read(row[0], row[1], d))
 
 
-@router.get("/{session_id}", response_model=DataResponse[SessionRead], summary="Get a session")
+@router.get(
+    "/{session_id}",
+    response_model=DataResponse[SessionRead],
+    response_model_exclude_unset=True,
+    summary="Get a session",
+)
 async def get_session(db: DB, principal: Reader, d: Deps, session_id: uuid.UUID) -> dict[str, Any]:
     session, external_id = await service.get(db, principal.workspace_id, session_id)
     return {"data": service.to_read(session, external_id, d)}
@@ -129,6 +137,7 @@ async def reschedule_session(
 @router.post(
     "/{session_id}/cancel",
     response_model=DataResponse[SessionRead],
+    response_model_exclude_unset=True,
     summary="Cancel a scheduled session (credit refunded)",
 )
 async def cancel_session(db: DB, principal: Writer, d: Deps, session_id: uuid.UUID) -> dict[str, Any]:
@@ -139,6 +148,7 @@ async def cancel_session(db: DB, principal: Writer, d: Deps, session_id: uuid.UU
 @router.post(
     "/{session_id}/resend-invite",
     response_model=DataResponse[SessionRead],
+    response_model_exclude_unset=True,
     summary="Send the invite email again",
 )
 async def resend_invite(db: DB, principal: Writer, d: Deps, session_id: uuid.UUID) -> dict[str, Any]:
@@ -153,6 +163,11 @@ async def resend_invite(db: DB, principal: Writer, d: Deps, session_id: uuid.UUI
 )
 async def get_transcript(db: DB, principal: Reader, session_id: uuid.UUID) -> dict[str, Any]:
     session, _ = await service.get(db, principal.workspace_id, session_id)
+    if "transcript_url" in service.hidden_parts(session):
+        raise Forbidden(
+            "The agent profile's output settings exclude the transcript (output.includeTranscript is false)",
+            code="output_disabled",
+        )
     turns = await live.transcript(db, session)
     spoken = [t for t in turns if t.speaker == "interviewer"]
     engine = {k: v for k, v in spoken[-1].data.items() if k in ENGINE_KEYS} if spoken else None
@@ -223,6 +238,7 @@ async def rescore(
 @router.post(
     "/{session_id}/review",
     response_model=DataResponse[SessionRead],
+    response_model_exclude_unset=True,
     summary="Approve (advance) or reject a session awaiting review",
 )
 async def review_session(

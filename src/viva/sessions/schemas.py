@@ -87,16 +87,16 @@ class SessionRead(BaseModel):
     scale: str | None
     score_percent: float | None
     passed: bool | None
-    recommendation: str | None
-    evaluation_breakdown: list[dict[str, Any]] | None
+    recommendation: str | None = None  # omitted when the profile's output flags say so
+    evaluation_breakdown: list[dict[str, Any]] | None = None  # omitted when the profile's output flags say so
     summary: str | None
-    improvement_feedback: str | None
+    improvement_feedback: str | None = None  # omitted when the profile's output flags say so
     authenticity_signals: dict[str, Any] | None
     review_status: ReviewStatus
     review: dict[str, Any] | None = Field(
         description="The reviewer's decision: {decision, reason, reviewer, reviewed_at, overrides_ai}"
     )
-    transcript_url: str
+    transcript_url: str | None = None  # omitted when includeTranscript is false
     recording_url: str | None
     scored_at: Timestamp | None
     created_at: Timestamp

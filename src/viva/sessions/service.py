@@ -56,7 +56,7 @@ class Deps:
 def to_read(session: InterviewSession, external_id: str | None, deps: Deps) -> SessionRead:
     base = deps.settings.public_url.rstrip("/")
     open_ = session.status in OPEN and not session.manual
-    return SessionRead(
+    fields: dict[str, Any] = dict(
         id=session.id,
         status=session.status,
         candidate_id=session.participant_id,
@@ -95,6 +95,22 @@ def to_read(session: InterviewSession, external_id: str | None, deps: Deps) -> S
         created_at=session.created_at,
         updated_at=session.updated_at,
     )
+    # The profile's output flags remove parts everywhere (SPEC §3.1): absent, not null.
+    for key in hidden_parts(session):
+        fields.pop(key, None)
+    return SessionRead(**fields)
+
+
+def hidden_parts(session: InterviewSession) -> list[str]:
+    """Session fields the profile's `output` flags hide (none before the interview starts)."""
+    output = ((session.interview_snapshot or {}).get("profile") or {}).get("output") or {}
+    hidden = {
+        "includeTranscript": ["transcript_url"],
+        "includeScoreBreakdown": ["evaluation_breakdown"],
+        "includeRecommendation": ["recommendation"],
+        "includeImprovementFeedback": ["improvement_feedback"],
+    }
+    return [key for flag, keys in hidden.items() if output.get(flag) is False for key in keys]
 
 
 async def get(
@@ -118,7 +134,7 @@ async def list_sessions(
 
 
 def _payload(session: InterviewSession, external_id: str | None, deps: Deps) -> dict[str, Any]:
-    return {"session": to_read(session, external_id, deps).model_dump(mode="json")}
+    return {"session": to_read(session, external_id, deps).model_dump(mode="json", exclude_unset=True)}
 
 
 async def _emit(
