@@ -1,4 +1,4 @@
-"""The `viva` command: serve, migrate, admin tasks on workspaces, users and keys, and simulate."""
+"""The `viva` command: serve, migrate, admin tasks on workspaces, users and keys, simulate and demo."""
 
 from __future__ import annotations
 
@@ -336,6 +336,367 @@ def simulate_command(
         err.print(f"error: {result.error}")
     console.print(summary)
     raise typer.Exit(0 if result.status == "completed" else 1)
+
+
+# --- viva demo ------------------------------------------------------------------------------------
+
+# The hosted product's quickstart (seed-docs) and its three-stage hiring pipeline, verbatim but for
+# the stages' `type` labels, which those docs leave out. The rounds last the template's 45 minutes
+# of interview clock, yet the demo takes seconds: the simulated candidate answers at once and the
+# built-in interviewer wraps up as soon as its plan is done.
+DEMO_PROFILE: dict[str, Any] = {
+    "name": "Backend Hiring Agent",
+    "persona": "Alex, a staff engineer at our company.",
+    "useCase": "hiring",
+    "evaluationDimensions": [
+        {"name": "System Design", "description": "Scalable architecture", "weight": 50},
+        {"name": "Coding", "description": "Correct and clean", "weight": 30},
+        {"name": "Communication", "description": "Explains trade-offs", "weight": 20},
+    ],
+    "interaction": {"tone": "professional", "difficulty": "hard", "probingDepth": "high"},
+}
+DEMO_TEMPLATE: dict[str, Any] = {
+    "template_name": "Senior Backend Engineer",
+    "use_case": "hiring",
+    "description": "Backend role focused on distributed systems.",
+    "objective": "Decide if the candidate can own backend system design.",
+    "success_outcome": "hire_no_hire",
+    "skills": ["Go", "PostgreSQL", "Distributed Systems"],
+    "level": "Senior / 5+ years",
+    "default_duration_minutes": 45,
+    "default_difficulty": "advanced",
+}
+DEMO_STAGES: list[dict[str, Any]] = [
+    {
+        "type": "screen",
+        "stage_name": "Phone Screen",
+        "stage_type": "ai_interview",
+        "stage_order": 0,
+        "pass_threshold": 60,
+        "automation_rule": "auto_advance",
+    },
+    {
+        "type": "technical",
+        "stage_name": "Technical",
+        "stage_type": "ai_interview",
+        "stage_order": 1,
+        "pass_threshold": 75,
+        "automation_rule": "require_reviewer_approval",
+    },
+    {
+        "type": "final",
+        "stage_name": "Final",
+        "stage_type": "final_review",
+        "stage_order": 2,
+        "pass_threshold": 80,
+    },
+]
+DEMO_PARTICIPANT: dict[str, Any] = {
+    "name": "Jane Smith",
+    "email": "jane@example.com",
+    "external_id": "greenhouse-8821",
+    "profile": {"title": "Software Engineer", "experienceLevel": "senior"},
+}
+DEMO_SCORING_TIMEOUT = 60.0  # seconds to wait for a worker to score an interview
+
+
+class DemoError(Exception):
+    """The demo cannot go on; the message says why."""
+
+
+def _demo_workspace(slug: str | None) -> tuple[str, str]:
+    """The demo's workspace (the given slug, created when missing; else the first free of demo,
+    demo-2, ...) and a new all-scopes API key for it."""
+    from viva.auth import service as auth_service
+    from viva.workspaces import service
+
+    async def work(db: Any) -> tuple[str, str]:
+        chosen = slug
+        if chosen is None:
+            chosen, n = "demo", 1
+            while await service.workspace_exists(db, chosen):
+                n += 1
+                chosen = f"demo-{n}"
+        if await service.workspace_exists(db, chosen):
+            ws = await service.get_workspace(db, chosen)
+        else:
+            ws = await service.create_workspace(db, chosen, "Viva demo")
+        _, secret = await auth_service.create_api_key(db, ws, name="viva demo")
+        return chosen, secret
+
+    return _in_transaction(work)
+
+
+def _excerpt(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    return (cut[: cut.rfind(" ")] if " " in cut else cut).rstrip(",;:") + "…"
+
+
+def _yes_no(value: bool | None) -> str:
+    return "—" if value is None else ("[green]yes[/]" if value else "[red]no[/]")
+
+
+def _print_scorecard(stage: dict[str, Any], card: dict[str, Any]) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=f"{stage['stage_name']}: scorecard", title_justify="left", show_lines=False)
+    table.add_column("Dimension")
+    table.add_column("Weight", justify="right")
+    table.add_column("Score", justify="right")
+    table.add_column("Passed", justify="center")
+    table.add_column("Reasoning (excerpt)")
+    for dim in card.get("dimensions") or []:
+        top = card["scale"].split("-")[1]
+        score = "not covered" if dim["score"] is None else f"{dim['score']:g} / {top}"
+        table.add_row(
+            escape(dim["name"]),
+            f"{dim['weight']:g}%",
+            score,
+            _yes_no(dim.get("passed")),
+            escape(_excerpt(dim.get("reasoning") or "")),
+        )
+    if all(dim.get("passed") is None for dim in card.get("dimensions") or []):
+        table.caption = "Passed —: no dimension has its own bar; the stage's bar applies to the overall."
+        table.caption_justify = "left"
+    console.print(table)
+    engine = card.get("engine") or {}
+    console.print(
+        f"  Overall [bold]{card['score']:g}[/] on {card['scale']} ({card['score_percent']:g}%), "
+        f"bar {stage['pass_threshold']:g}%: passed {_yes_no(card['passed'])}, "
+        f"recommendation [bold]{escape(str(card.get('recommendation')))}[/]"
+    )
+    console.print(
+        f"  Scored by: {escape(str(engine.get('provider')))} {escape(str(engine.get('model')))} "
+        f"({escape(str(engine.get('method')))})"
+    )
+
+
+async def _run_demo(base: str, key: str, started: float) -> str:
+    """Build the pipeline over the API, interview a strong candidate through it, approve the
+    reviewer stages, print every scorecard; returns the participant's final pipeline_status."""
+    import time
+
+    import httpx
+    from rich.markup import escape
+
+    from viva.interview.simulate import simulate
+
+    async with httpx.AsyncClient(base_url=base, headers={"x-api-key": key}, timeout=60) as api:
+
+        async def call(method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+            r = await api.request(method, f"/api/v1{path}", json=body)
+            if r.status_code >= 400:
+                raise DemoError(f"{method} {path} answered {r.status_code}: {r.text[:300]}")
+            data: dict[str, Any] = r.json()
+            return data
+
+        async def scored(session_id: str) -> dict[str, Any]:
+            deadline = time.monotonic() + DEMO_SCORING_TIMEOUT
+            while True:
+                session = (await call("GET", f"/sessions/{session_id}"))["data"]
+                if session["scored_at"] is not None:
+                    return dict(session)
+                if time.monotonic() > deadline:
+                    raise DemoError(
+                        f"session {session_id} was not scored within {DEMO_SCORING_TIMEOUT:g} s; "
+                        "is a worker running against this database?"
+                    )
+                await asyncio.sleep(0.1)
+
+        async def session_of(stage: dict[str, Any]) -> dict[str, Any]:
+            found = (
+                await call(
+                    "GET", f"/sessions?candidate_id={participant['id']}&evaluation_stage_id={stage['id']}"
+                )
+            )["data"]
+            if not found:
+                raise DemoError(f"the pipeline did not create a session for {stage['stage_name']}")
+            return dict(found[-1])
+
+        async def review(session: dict[str, Any], reason: str) -> None:
+            await call("POST", f"/sessions/{session['id']}/review", {"decision": "approve", "reason": reason})
+            console.print(f"  Reviewer: [bold]approved[/] {escape(session['stage_name'])} ({escape(reason)})")
+
+        profile = (await call("POST", "/agent-profiles", DEMO_PROFILE))["data"]
+        template = (await call("POST", "/evaluation-templates", DEMO_TEMPLATE))["data"]
+        stages = []
+        for spec in DEMO_STAGES:
+            body = {"evaluation_template_id": template["id"], **spec}
+            if spec["stage_type"] != "final_review":
+                body["agent_profile_id"] = profile["id"]
+            stages.append((await call("POST", "/evaluation-stages", body))["data"])
+        participant = (
+            await call(
+                "POST", "/participants", {**DEMO_PARTICIPANT, "evaluation_template_id": template["id"]}
+            )
+        )["data"]
+        console.print(
+            f"Agent profile [bold]{escape(profile['name'])}[/], template "
+            f"[bold]{escape(template['template_name'])}[/], stages "
+            + " → ".join(
+                f"{escape(s['stage_name'])} ({s['stage_type']}, bar {s['pass_threshold']:g}%, "
+                f"{s['automation_rule']})"
+                for s in stages
+            )
+        )
+        console.print(
+            f"Participant [bold]{escape(participant['name'])}[/] <{escape(participant['email'])}>\n"
+        )
+
+        session = (
+            await call(
+                "POST",
+                "/sessions",
+                {
+                    "candidate_id": participant["id"],
+                    "evaluation_template_id": template["id"],
+                    "stage": "screen",
+                    "idempotency_key": f"demo-{participant['id']}-screen",
+                },
+            )
+        )["data"]
+        interviewer_label = None
+        for i, stage in enumerate(stages):
+            if i > 0:
+                session = await session_of(stage)
+            if stage["stage_type"] == "final_review":
+                if session["review_status"] != "pending":
+                    raise DemoError(
+                        f"{stage['stage_name']} is not awaiting review ({session['review_status']})"
+                    )
+                console.print(
+                    f"[bold]{escape(stage['stage_name'])}[/] ({stage['stage_type']}): no interview, "
+                    "a reviewer decides."
+                )
+                await review(session, "Demo: strong results in every round")
+                continue
+            join_url = base + "/join/" + session["join_url"].rsplit("/join/", 1)[1]
+            result = await simulate(join_url, "strong", seed=i)
+            if result.status != "completed":
+                why = result.error or result.end_reason
+                raise DemoError(f"the {stage['stage_name']} interview ended {result.status}: {why}")
+            done = await scored(session["id"])
+            card = (await call("GET", f"/sessions/{session['id']}/scorecard"))["data"]
+            transcript = (await call("GET", f"/sessions/{session['id']}/transcript"))["data"]
+            interviewer_label = (transcript.get("engine") or {}).get("label") or interviewer_label
+            console.print(
+                f"[bold]{escape(stage['stage_name'])}[/] ({stage['stage_type']}): interview completed, "
+                f"{len(result.interviewer_turns)} interviewer turns, {len(result.candidate_turns)} answers, "
+                f"{time.monotonic() - started:.1f} s in"
+            )
+            _print_scorecard(stage, card)
+            if done["review_status"] == "pending":
+                await review(done, "Demo: convincing technical depth")
+            elif not done["passed"]:
+                raise DemoError(f"the candidate did not pass {stage['stage_name']}; the pipeline stops here")
+            console.print()
+
+        person = (await call("GET", f"/participants/{participant['id']}"))["data"]
+        if interviewer_label:
+            console.print(f"Interviewer: {escape(interviewer_label)}")
+        status = str(person["pipeline_status"])
+        console.print(f"\n{escape(person['name'])}: pipeline_status [bold]{status}[/]")
+        return status
+
+
+@app.command()
+def demo(
+    workspace: Annotated[
+        str | None,
+        typer.Option(
+            "--workspace", help="Workspace to use (created when missing); default: demo, demo-2, ..."
+        ),
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url",
+            help="A running Viva (with a worker) on this database to talk to; default: start one in-process",
+        ),
+    ] = None,
+    llm: Annotated[
+        bool,
+        typer.Option(
+            "--llm", help="The configured VIVA_LLM_* model interviews and scores (answers stay scripted)"
+        ),
+    ] = False,
+) -> None:
+    """Build the quickstart's three-stage hiring pipeline, take a simulated strong candidate
+    through every stage (approving the reviewer stages) and print each scorecard.
+
+    Offline with the built-in interviewer and grader; runs against the configured database."""
+    import socket
+    import threading
+    import time
+
+    import httpx
+    import uvicorn
+
+    from viva import schema
+    from viva.app import create_app
+
+    started = time.monotonic()
+    settings = get_settings()
+    schema.upgrade(settings.database_url)
+
+    server: uvicorn.Server | None = None
+    thread: threading.Thread | None = None
+    if base_url is None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+        base = f"http://127.0.0.1:{port}"
+        local = settings.model_copy(
+            update={
+                "public_url": base,
+                "run_worker": True,
+                "worker_poll_seconds": min(settings.worker_poll_seconds, 0.05),
+                "smtp_url": None,  # invites stay in the outbox: the candidate is fictional
+                "log_level": "warning",
+                **({} if llm else {"llm_provider": "builtin"}),
+            }
+        )
+        config = uvicorn.Config(
+            create_app(local), host="127.0.0.1", port=port, log_level="warning", access_log=False
+        )
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                err.print("error: the in-process server did not start")
+                raise typer.Exit(1)
+            time.sleep(0.02)
+    else:
+        base = base_url.rstrip("/")
+
+    try:
+        if server is None:
+            httpx.get(f"{base}/healthz", timeout=10).raise_for_status()  # before creating anything
+        slug, key = _demo_workspace(workspace)
+        console.print(f"Workspace [bold]{slug}[/]\n")
+        status = asyncio.run(_run_demo(base, key, started))
+    except DemoError as exc:
+        err.print(f"error: {exc}")
+        raise typer.Exit(1) from None
+    except httpx.HTTPError as exc:
+        err.print(f"error: cannot reach {base}: {exc or type(exc).__name__}")
+        raise typer.Exit(1) from None
+    finally:
+        if server is not None and thread is not None:
+            server.should_exit = True
+            thread.join(timeout=30)
+    console.print(
+        f"\nDone in {time.monotonic() - started:.1f} s. Explore it through the API with workspace "
+        f"[bold]{slug}[/] and this key (shown once):"
+    )
+    print(key)
+    raise typer.Exit(0 if status == "recommended" else 1)
 
 
 if __name__ == "__main__":
