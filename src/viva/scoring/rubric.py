@@ -7,8 +7,9 @@ same way for every grader, so no grader can talk its way to a pass:
 - **Weighted average.** overall = Σ(weight × score) / Σ(weight) over the *covered* dimensions
   (weights renormalised), rounded half-up to 1 decimal. `score_percent` = overall / scale max ×
   100, from the rounded overall, rounded to 1 decimal. No covered dimension → overall 0.0.
-- **Coverage** = Σ weight of covered dimensions / Σ weight of all dimensions, 0..1, 3 decimals.
-  A dimension is covered when its grader gave it a score (not `None`).
+- **Coverage** = Σ weight of covered dimensions / Σ weight of all dimensions, 0..1, 3 decimals,
+  but at most 0.999 while any dimension is uncovered (a tiny uncovered weight must not round up
+  to full coverage). A dimension is covered when its grader gave it a score (not `None`).
 - **Passed** = score_percent ≥ the stage's `pass_threshold` (when set) and every dimension with a
   `passThreshold` scored at least that; an uncovered dimension with a `passThreshold` has not met it.
   With no bar at all, passed is True unless the hard cap applies (SPEC §5 read literally).
@@ -439,11 +440,15 @@ def score_percent(score: float, scale: str) -> float:
 
 
 def coverage(dims: Sequence[tuple[float, float | None]]) -> float:
-    """The share of the rubric's weight whose dimension was covered (scored), 0..1, 3 decimals."""
+    """The share of the rubric's weight whose dimension was covered (scored), 0..1, 3 decimals;
+    never rounded up to 1 while a dimension is uncovered (SPEC §5: then coverage < 1)."""
     total = sum(w for w, _ in dims)
     if total <= 0:
         return 0.0
-    return round(sum(w for w, s in dims if s is not None) / total, 3)
+    share = round(sum(w for w, s in dims if s is not None) / total, 3)
+    if share >= 1.0 and any(s is None for _, s in dims):
+        return 0.999  # e.g. an uncovered dimension of weight 0.01 out of 100
+    return share
 
 
 def band(score: float, scale: str) -> str:

@@ -46,7 +46,7 @@ def output_flags(session: InterviewSession) -> OutputFlags:
     return OutputFlags.from_data(((session.interview_snapshot or {}).get("profile") or {}).get("output"))
 
 
-async def _grade(
+async def grade(
     session: InterviewSession, turns: list[TranscriptTurnIn], chat_model: ChatModel | None
 ) -> ScorecardResult:
     spec = spec_of(session)
@@ -64,11 +64,17 @@ async def _grade(
                 "LLM grader failed; heuristic scorecard instead", session_id=str(session.id), error=str(error)
             )
             card = heuristic.grade(spec, turns, authenticity_signals=signals)
-            card.summary = (
-                f"{card.summary} (Scored by the built-in heuristic: the language model failed: {error}.)"
-            )
+            card.summary = f"{card.summary} (Scored by the built-in heuristic: the language model failed.)"
             return card
     return heuristic.grade(spec, turns, authenticity_signals=signals)
+
+
+async def grading_inputs(db: AsyncSession, session: InterviewSession) -> list[TranscriptTurnIn]:
+    """The transcript as the grader sees it; 409 unless the session is a completed interview."""
+    if session.status != "completed" or session.manual or session.interview_snapshot is None:
+        raise Conflict("Only a completed interview can be scored", code="not_scorable")
+    stored = await live.transcript(db, session)
+    return [TranscriptTurnIn(t.seq, t.speaker, t.kind, t.text, t.dimension) for t in stored]
 
 
 async def score(
@@ -78,15 +84,18 @@ async def score(
     chat_model: ChatModel | None,
     reason: str,
 ) -> Scorecard:
-    """Score a completed session and store the result as the current scorecard.
+    """Grade and store in one transaction: for the built-in grader, which takes milliseconds.
+    With a language model, read with `grading_inputs`, end the transaction, `grade`, then `store`."""
+    card = await grade(session, await grading_inputs(db, session), chat_model)
+    return await store(db, session, card, deps, reason)
 
-    The first scoring applies the stage's automation; a rescore only replaces the scorecard
-    (earlier versions are kept) and does not re-run the pipeline."""
-    if session.status != "completed" or session.manual or session.interview_snapshot is None:
-        raise Conflict("Only a completed interview can be scored", code="not_scorable")
-    stored = await live.transcript(db, session)
-    turns = [TranscriptTurnIn(t.seq, t.speaker, t.kind, t.text, t.dimension) for t in stored]
-    card = await _grade(session, turns, chat_model)
+
+async def store(
+    db: AsyncSession, session: InterviewSession, card: ScorecardResult, deps: sessions.Deps, reason: str
+) -> Scorecard:
+    """Keep `card` as the session's current scorecard (earlier ones stay as history), mirror it on
+    the session and emit `session.scored`. The first scoring applies the stage's automation; a
+    rescore only replaces the scorecard and does not re-run the pipeline."""
     previous = await db.scalar(
         select(Scorecard.version)
         .where(Scorecard.session_id == session.id, Scorecard.workspace_id == session.workspace_id)

@@ -16,14 +16,20 @@ from viva.sessions import service as sessions
 
 @task("scoring.score_session", max_attempts=5)
 async def score_session(ctx: JobContext, db: AsyncSession, payload: dict[str, Any]) -> None:
-    session = await sessions.for_job(db, uuid.UUID(payload["session_id"]))
-    if session is None or session.scored_at is not None and payload.get("reason") != "rescore":
-        return  # erased, or already scored by an earlier attempt of this job
+    session_id = uuid.UUID(payload["session_id"])
+    # Read in a short transaction of its own and grade with none open: a language model may
+    # take many seconds, and on SQLite an open transaction holds the only write lock.
+    async with ctx.sessionmaker() as read:
+        session = await sessions.for_job(read, session_id)
+        if session is None or session.scored_at is not None:
+            return  # erased, or already scored by an earlier attempt of this job
+        turns = await service.grading_inputs(read, session)
     model = interviewer_model(ctx.settings)
     try:
-        await service.score(
-            db, session, sessions.Deps(ctx.settings, ctx.secrets), model, payload.get("reason", "completed")
-        )
+        card = await service.grade(session, turns, model)
     finally:
         if model is not None:
             await model.aclose()
+    session = await sessions.for_job(db, session_id)
+    if session is not None and session.scored_at is None:
+        await service.store(db, session, card, sessions.Deps(ctx.settings, ctx.secrets), "completed")
