@@ -2,16 +2,18 @@
 latency shows?
 
 N simulated candidates take interviews at once against the real `viva serve` (one uvicorn
-worker, its in-process job worker on), talking to a fake OpenAI-compatible LLM that answers
-after 300 ms and then streams 50 tokens/s. For every answer turn the benchmark times, from
-the candidate's side, the request going out until the first `event: delta` arrives, and
-subtracts what the fake LLM itself took for that turn's request (its first token minus its
-receipt, both recorded by the fake). What is left is the latency the server adds: storing
-the answer, planning the next move, building the prompt, calling the model, relaying the
-first words. N ramps up (1, 5, 10, 20, 40, 80, 160 by default) until the p95 of that added
-latency passes 100 ms or a turn fails. It prints, per N, p50/p95 of the added latency, the
-server's RSS growth per active interview and the CPU each process used, then the largest
-N with p95 under 100 ms.
+worker, its in-process job worker on), which talks to a fake OpenAI-compatible LLM that
+sends its first token after 300 ms and then streams 50 tokens/s. For every answer turn the
+benchmark times, on the candidate's side, from sending the answer to the first
+`event: delta`, and subtracts what the fake LLM itself took for that turn's request (its
+first token minus its receipt, recorded by the fake and matched by a marker in the answer).
+What is left is the latency the server adds: storing the answer, planning the next move,
+building the prompt, calling the model, relaying the first words. It is split into "to LLM"
+(answer sent -> the model has the server's request) and "relay" (the model's first token ->
+the candidate has it). N ramps up (1, 5, 10, 15, 20, 30, 40, 60, 80, 120 by default) until
+the p95 of the added latency reaches 100 ms or a turn fails. Per N it prints p50/p95, the
+server's RSS growth per active interview and the CPU of each process (and of everything
+else on the machine); then the largest N with p95 under 100 ms.
 
     .venv/bin/python bench/interview_load.py                       # SQLite (fresh temp file)
     .venv/bin/python bench/interview_load.py --postgres            # PostgreSQL viva_bench_interviews
@@ -50,13 +52,15 @@ ROOT = Path(__file__).resolve().parents[1]
 FIRST_TOKEN_S = 0.3
 TOKENS_PER_S = 50.0
 GOAL_MS = 100.0
-DEFAULT_STEPS = "1,5,10,20,40,80,160"
+BUSY_OTHERS = 0.5  # cores used by other processes above which a step's latency is flagged
+DEFAULT_STEPS = "1,5,10,15,20,30,40,60,80,120"
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/viva_bench_interviews"
 REFUSED = ("test", "postgres", "template0", "template1", "viva_bench")  # viva_bench: api_overhead's data
 LOG_DIR = Path(tempfile.gettempdir()) / "viva-bench"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 START_TIMEOUT_S = 60.0
 REQUEST_TIMEOUT_S = 60.0
+IDLE_S = 3.0  # how long the idle server's CPU use is measured after the warm-up
 HEARTBEAT_S = 15.0  # the room page sends /signals at least every 20 s
 MARKER = re.compile(r"\bref-([0-9a-z]+)\b")
 
@@ -102,12 +106,13 @@ def serve_fake(port: int) -> None:
 
     async def timings(request: Request) -> JSONResponse:
         since = int(request.query_params.get("since", "0"))
-        done = list(fake.requests[since:])
+        total = len(fake.requests)
+        done = fake.requests[since:total]
         rows = []
         for recorded in done:
             found = MARKER.search(recorded.last_user_text)
             rows.append([found.group(1) if found else None, recorded.received_at, recorded.first_token_at])
-        return JSONResponse({"next": since + len(done), "rows": rows})
+        return JSONResponse({"next": total, "rows": rows})
 
     # The fake's own route takes only POST, so a GET here falls through to this one.
     fake.app.add_route("/_timings", timings, methods=["GET"])
@@ -140,6 +145,33 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for {pid}")
 
 
+def run_delay(pid: int) -> float:
+    """Seconds the process's threads have spent runnable but waiting for a CPU (schedstat)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[1])
+        except (OSError, IndexError):
+            continue
+    return total / 1e9
+
+
+def postgres_pids(url: str) -> list[int]:
+    """PostgreSQL backends serving the benchmark's database (the server's connections)."""
+    engine = create_engine(sync_postgres_url(url), poolclass=pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT pid FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+            return [int(r[0]) for r in rows]
+    finally:
+        engine.dispose()
+
+
 def machine_busy() -> tuple[float, float]:
     """(busy, total) CPU seconds of the whole machine so far, from /proc/stat."""
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -151,6 +183,7 @@ def machine_busy() -> tuple[float, float]:
 class Servers:
     """The fake LLM and `viva serve`, each a subprocess logging to LOG_DIR."""
 
+    database_url: str = ""
     fake_url: str = ""
     base: str = ""
     api_key: str = ""
@@ -172,7 +205,12 @@ class Servers:
         self.fake_url = f"http://127.0.0.1:{port}"
         wait_until(self.fake, f"{self.fake_url}/_timings", "the fake LLM")
 
+    @property
+    def postgres(self) -> bool:
+        return self.database_url.startswith("postgres")
+
     def start_viva(self, database_url: str, workdir: Path) -> None:
+        self.database_url = database_url
         port = free_port()
         self.base = f"http://127.0.0.1:{port}"
         env = {
@@ -254,11 +292,13 @@ def servers() -> Iterator[Servers]:
 # --- database ---------------------------------------------------------------------------------------
 
 
+def sync_postgres_url(url: str) -> Any:
+    return make_url(url).set(drivername="postgresql+psycopg")
+
+
 def fresh_postgres(url: str) -> None:
     """Create the benchmark's PostgreSQL database if missing and empty it (`viva serve` migrates)."""
-    parsed = make_url(url.replace("postgresql+psycopg://", "postgresql://", 1)).set(
-        drivername="postgresql+psycopg"
-    )
+    parsed = sync_postgres_url(url)
     name = parsed.database
     if not name or name in REFUSED:
         raise SystemExit(f"refusing to benchmark in database {name!r}; use e.g. viva_bench_interviews")
@@ -369,7 +409,8 @@ class TurnTiming:
 @dataclass
 class Candidate:
     """One simulated candidate: start, let the interviewer open, answer `turns` times with a
-    think time between, then end. Records each answer's timing and anything that went wrong."""
+    think time between, then end (unless `leave_open`). Records each answer's timing and
+    anything that went wrong."""
 
     room: httpx.AsyncClient
     token: str
@@ -377,6 +418,7 @@ class Candidate:
     turns: int
     think: tuple[float, float]
     rng: random.Random
+    leave_open: bool = False
     timings: list[TurnTiming] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     ended: bool = False
@@ -397,7 +439,8 @@ class Candidate:
                     return
                 await asyncio.sleep(self.rng.uniform(*self.think))
                 await self._turn(base, f"{self.label}x{k}")
-            if not self.ended and not self.errors:
+            if not self.ended and not self.errors and not self.leave_open:
+                # Ending completes the session, which queues its scoring job (the LLM grader).
                 r = await self.room.post(f"{base}/end", json={})
                 if r.status_code != 200:
                     self.errors.append(f"end {r.status_code}: {r.text[:200]}")
@@ -453,21 +496,29 @@ def percentile(values: list[float], p: float) -> float:
 class Step:
     n: int
     added_ms: list[float]
+    seen_ms: list[float]  # answer sent -> first delta, as the candidate saw it
     own_ms: list[float]  # the fake LLM's own first-token time for the same requests
     before_ms: list[float]  # request sent -> the model received the server's call
     after_ms: list[float]  # the model's first token -> the candidate had the first delta
     errors: list[str]
     unmatched: int
+    llm_calls: int  # every model request during the step (a first move makes two)
     wall_s: float
     rss_before_mb: float
     rss_peak_mb: float
-    cpu_s: dict[str, float]
-    busy: float
-    client_lag_ms: float
+    cpu_s: dict[str, float]  # CPU seconds during the step: ours by process, then everything else
+    server_wait_s: float  # the server's threads runnable but waiting for a CPU
+    busy: float  # share of the machine's CPU time that was busy
+    client_lag_ms: float  # p95 of how late the candidates' event loop woke from a 50 ms sleep
 
     @property
     def per_interview_mb(self) -> float:
         return (self.rss_peak_mb - self.rss_before_mb) / self.n
+
+    @property
+    def disturbed(self) -> bool:
+        """Other work on the machine took a large share of its two cores during the step."""
+        return self.cpu_s["other processes"] / self.wall_s > BUSY_OTHERS
 
     @property
     def ok(self) -> bool:
@@ -490,6 +541,20 @@ async def fake_timings(fake: httpx.AsyncClient, since: int) -> tuple[int, list[l
     return int(body["next"]), list(body["rows"])
 
 
+async def model_quiet(fake: httpx.AsyncClient, quiet_s: float = 2.0, limit_s: float = 180.0) -> None:
+    """Wait until the fake LLM has had no new request for `quiet_s`: the scoring jobs of the
+    interviews that just ended call it, and must not spill into the next step."""
+    count, changed = -1, time.monotonic()
+    deadline = changed + limit_s
+    while time.monotonic() < deadline:
+        now_count, _ = await fake_timings(fake, 1 << 62)
+        if now_count != count:
+            count, changed = now_count, time.monotonic()
+        elif time.monotonic() - changed >= quiet_s:
+            return
+        await asyncio.sleep(0.25)
+
+
 async def run_step(
     procs: Servers,
     room: httpx.AsyncClient,
@@ -503,14 +568,17 @@ async def run_step(
     n = len(tokens)
     rng = random.Random(f"{args.seed}-{label}")
     candidates = [
-        Candidate(room, token, f"{label}x{i}", args.turns, (args.think_min, args.think_max), rng)
+        Candidate(
+            room, token, f"{label}x{i}", args.turns, (args.think_min, args.think_max), rng, args.leave_open
+        )
         for i, token in enumerate(tokens)
     ]
-    since, _ = await fake_timings(fake, 0)
+    since, _ = await fake_timings(fake, 1 << 62)  # just the count so far
     rss_before = rss_mb(pid)
-    peak, lags, stop = [rss_before], [], asyncio.Event()
+    peak, lags, stop = [rss_before], list[float](), asyncio.Event()
     watch = asyncio.create_task(sampler(pid, peak, lags, stop))
-    cpu_before = (cpu_seconds(pid), cpu_seconds(procs.fake.pid), time.process_time())
+    pg_before = {p: cpu_seconds(p) for p in postgres_pids(procs.database_url)} if procs.postgres else {}
+    cpu_before = (cpu_seconds(pid), cpu_seconds(procs.fake.pid), time.process_time(), run_delay(pid))
     busy_before = machine_busy()
     started = time.monotonic()
     # Arrivals spread over the stagger window, as people do not all press Start together.
@@ -522,12 +590,18 @@ async def run_step(
         "fake LLM": cpu_seconds(procs.fake.pid) - cpu_before[1],
         "candidates": time.process_time() - cpu_before[2],
     }
+    server_wait = run_delay(pid) - cpu_before[3]
+    if procs.postgres:
+        # Backends opened during the step count from zero.
+        pids = postgres_pids(procs.database_url)
+        cpu_s["postgres"] = sum(cpu_seconds(p) - pg_before.get(p, 0.0) for p in pids)
+    cpu_s["other processes"] = max(0.0, busy_after[0] - busy_before[0] - sum(cpu_s.values()))
     stop.set()
     await watch
     # The model's side of each answer turn, matched by the marker in the candidate's words.
     _, rows = await fake_timings(fake, since)
     model = {m: (received, first) for m, received, first in rows if m is not None and first is not None}
-    added, own_ms, before_ms, after_ms, unmatched = [], [], [], [], 0
+    added, seen_ms, own_ms, before_ms, after_ms, unmatched = [], [], [], [], [], 0
     errors = [e for c in candidates for e in c.errors]
     for c in candidates:
         for t in c.timings:
@@ -536,6 +610,7 @@ async def run_step(
                 continue
             received, first = model[t.marker]
             added.append((t.first_delta - t.sent - (first - received)) * 1000)
+            seen_ms.append((t.first_delta - t.sent) * 1000)
             own_ms.append((first - received) * 1000)
             # CLOCK_MONOTONIC is one clock for every process on the machine.
             before_ms.append((received - t.sent) * 1000)
@@ -546,15 +621,18 @@ async def run_step(
     return Step(
         n=n,
         added_ms=added,
+        seen_ms=seen_ms,
         own_ms=own_ms,
         before_ms=before_ms,
         after_ms=after_ms,
         errors=errors,
         unmatched=unmatched,
+        llm_calls=len(rows),
         wall_s=wall,
         rss_before_mb=rss_before,
         rss_peak_mb=peak[0],
         cpu_s=cpu_s,
+        server_wait_s=server_wait,
         busy=busy,
         client_lag_ms=percentile(lags, 95) if lags else 0.0,
     )
@@ -565,9 +643,9 @@ async def run_step(
 
 def header() -> str:
     return (
-        f"{'N':>5}{'turns':>7}{'err':>5}{'added p50':>11}{'p95':>9}{'max':>9}{'to LLM p95':>12}"
-        f"{'relay p95':>11}{'LLM own p50':>13}"
-        f"{'RSS MiB':>9}{'MiB/iv':>8}{'server CPU':>12}{'busy':>6}{'cli lag':>9}{'wall':>7}"
+        f"{'N':>5}{'turns':>6}{'err':>4}{'added p50':>11}{'p95':>9}{'max':>9}{'to LLM p95':>12}"
+        f"{'relay p95':>11}{'LLM own':>9}{'RSS MiB':>9}{'MiB/iv':>8}{'server CPU':>12}{'CPU wait':>10}"
+        f"{'others':>8}{'busy':>6}{'cli lag':>9}"
     )
 
 
@@ -576,19 +654,19 @@ def row(s: Step) -> str:
         lat = (
             f"{percentile(s.added_ms, 50):>8.1f} ms{percentile(s.added_ms, 95):>6.1f} ms"
             f"{max(s.added_ms):>6.0f} ms{percentile(s.before_ms, 95):>9.1f} ms"
-            f"{percentile(s.after_ms, 95):>8.1f} ms{statistics.median(s.own_ms):>10.0f} ms"
+            f"{percentile(s.after_ms, 95):>8.1f} ms{statistics.median(s.own_ms):>6.0f} ms"
         )
     else:
-        lat = f"{'-':>11}{'-':>9}{'-':>9}{'-':>12}{'-':>11}{'-':>13}"
-    server_cpu = s.cpu_s["server"] / s.wall_s
+        lat = f"{'-':>11}{'-':>9}{'-':>9}{'-':>12}{'-':>11}{'-':>9}"
     return (
-        f"{s.n:>5}{len(s.added_ms):>7}{len(s.errors):>5}{lat}{s.rss_peak_mb:>9.0f}"
-        f"{s.per_interview_mb:>8.2f}{server_cpu:>11.0%} {s.busy:>5.0%}{s.client_lag_ms:>6.1f} ms"
-        f"{s.wall_s:>6.0f}s"
+        f"{s.n:>5}{len(s.added_ms):>6}{len(s.errors):>4}{lat}{s.rss_peak_mb:>9.0f}"
+        f"{s.per_interview_mb:>8.2f}{s.cpu_s['server'] / s.wall_s:>11.0%} {s.server_wait_s / s.wall_s:>9.0%}"
+        f"{s.cpu_s['other processes'] / s.wall_s:>7.2f}{'!' if s.disturbed else ' '}{s.busy:>6.0%}"
+        f"{s.client_lag_ms:>6.1f} ms"
     )
 
 
-async def bench(procs: Servers, args: argparse.Namespace) -> tuple[float, list[Step]]:
+async def bench(procs: Servers, args: argparse.Namespace) -> tuple[float, float, list[Step]]:
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
     async with (
         httpx.AsyncClient(
@@ -602,11 +680,16 @@ async def bench(procs: Servers, args: argparse.Namespace) -> tuple[float, list[S
         warm = await schedule(api, template, "w", 2)
         warm_args = argparse.Namespace(**{**vars(args), "turns": 2})
         await run_step(procs, room, fake, warm, "w", warm_args)
-        await asyncio.sleep(args.settle)
+        await model_quiet(fake)
         assert procs.viva is not None
+        cpu_idle = cpu_seconds(procs.viva.pid)
+        await asyncio.sleep(IDLE_S)
+        # What the server burns doing nothing (the in-process worker's polls), per second.
+        idle_cpu = (cpu_seconds(procs.viva.pid) - cpu_idle) / IDLE_S
         idle = rss_mb(procs.viva.pid)
+        ending = "left open" if args.leave_open else "then End (scoring runs)"
         print(
-            f"idle server RSS after warm-up: {idle:.0f} MiB; {args.turns} answers per interview, "
+            f"idle server RSS after warm-up: {idle:.0f} MiB; {args.turns} answers per interview, {ending}; "
             f"think {args.think_min:g}-{args.think_max:g} s, starts spread over {args.stagger:g} s",
             flush=True,
         )
@@ -616,6 +699,7 @@ async def bench(procs: Servers, args: argparse.Namespace) -> tuple[float, list[S
             tokens = await schedule(api, template, f"s{i}", n)
             await asyncio.sleep(args.settle)  # the invite emails and webhooks queued by scheduling
             step = await run_step(procs, room, fake, tokens, f"s{i}", args)
+            await model_quiet(fake)
             steps.append(step)
             print(row(step), flush=True)
             for error in step.errors[:5]:
@@ -630,10 +714,15 @@ async def bench(procs: Servers, args: argparse.Namespace) -> tuple[float, list[S
                 print(f"      {step.unmatched} answer turns had no matching model request", flush=True)
             if not step.ok and not args.no_stop:
                 break
-        return idle, steps
+        return idle, idle_cpu, steps
 
 
-def summary(idle: float, steps: list[Step]) -> None:
+def summary(idle: float, idle_cpu: float, steps: list[Step]) -> None:
+    if any(s.disturbed for s in steps):
+        print(
+            f"! other processes used more than {BUSY_OTHERS:g} cores during the step: its latency "
+            "says as much about them as about the server"
+        )
     print()
     good = [s for s in steps if s.ok]
     if good:
@@ -642,9 +731,10 @@ def summary(idle: float, steps: list[Step]) -> None:
             f"largest N with p95 server-added latency < {GOAL_MS:g} ms: {best.n} "
             f"(p50 {percentile(best.added_ms, 50):.1f} ms, p95 {percentile(best.added_ms, 95):.1f} ms)"
         )
+        seen, own = percentile(best.seen_ms, 95), statistics.median(best.own_ms)
         print(
-            f"memory per active interview at N={best.n}: {best.per_interview_mb:.2f} MiB "
-            f"(RSS {best.rss_before_mb:.0f} -> {best.rss_peak_mb:.0f} MiB; idle after warm-up {idle:.0f} MiB)"
+            f"  the candidate's first word at p95: {seen:.0f} ms = {seen / own:.2f}x the model's own "
+            f"first token ({own:.0f} ms)"
         )
     else:
         print(f"no N kept p95 server-added latency under {GOAL_MS:g} ms")
@@ -659,10 +749,23 @@ def summary(idle: float, steps: list[Step]) -> None:
             else "no timings"
         )
         print(f"first N over the goal: {first.n} ({why})")
-    last = steps[-1]
-    cpu = ", ".join(f"{k} {v / last.wall_s:.0%}" for k, v in last.cpu_s.items())
+    # The largest N run gives the steadiest per-interview figures, whatever its latency.
+    big = max(steps, key=lambda s: s.n)
     print(
-        f"CPU at N={last.n} (share of one core over {last.wall_s:.0f} s): {cpu}; machine busy {last.busy:.0%}"
+        f"memory per active interview at N={big.n}: {big.per_interview_mb:.2f} MiB over the RSS just "
+        f"before the step ({big.rss_before_mb:.0f} -> peak {big.rss_peak_mb:.0f} MiB), "
+        f"{(big.rss_peak_mb - idle) / big.n:.2f} MiB over the idle RSS after warm-up ({idle:.0f} MiB)"
+    )
+    busy_cpu = big.cpu_s["server"] - idle_cpu * big.wall_s
+    print(
+        f"server CPU at N={big.n} beyond idle ({idle_cpu * 1000:.0f} ms/s): {busy_cpu / big.n * 1000:.0f} ms "
+        f"per interview, {busy_cpu / max(1, big.llm_calls) * 1000:.1f} ms per model call "
+        f"({big.llm_calls} calls)"
+    )
+    cpu = ", ".join(f"{k} {v / big.wall_s:.2f}" for k, v in big.cpu_s.items())
+    print(
+        f"CPU at N={big.n} in cores over {big.wall_s:.0f} s: {cpu}; the server waited for a CPU "
+        f"{big.server_wait_s / big.wall_s:.0%} of the time; machine busy {big.busy:.0%}"
     )
 
 
@@ -692,6 +795,11 @@ def main() -> None:
     )
     parser.add_argument("--settle", type=float, default=1.0, help="pause before each step, s (default 1)")
     parser.add_argument("--no-stop", action="store_true", help="run every step even past the goal")
+    parser.add_argument(
+        "--leave-open",
+        action="store_true",
+        help="candidates do not press End: no session completes, so no scoring job runs",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--verbose", action="store_true", help="print each step's slowest turns")
     parser.add_argument("--serve-fake", type=int, metavar="PORT", help=argparse.SUPPRESS)
@@ -719,8 +827,8 @@ def main() -> None:
         with servers() as procs:
             procs.start_fake()
             procs.start_viva(url, workdir)
-            idle, steps = asyncio.run(bench(procs, args))
-        summary(idle, steps)
+            idle, idle_cpu, steps = asyncio.run(bench(procs, args))
+        summary(idle, idle_cpu, steps)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
