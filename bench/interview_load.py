@@ -64,7 +64,7 @@ IDLE_S = 3.0  # how long the idle server's CPU use is measured after the warm-up
 HEARTBEAT_S = 15.0  # the room page sends /signals at least every 20 s
 MARKER = re.compile(r"\bref-([0-9a-z]+)\b")
 
-# What the fake interviewer says every time: 45 words, so about 0.9 s of streaming at 50 tokens/s.
+# What the fake interviewer says every time: 51 words, so about 1 s of streaming at 50 tokens/s.
 REPLY = (
     "Thanks, that is a clear answer and the numbers help. Let me build on it a little. "
     "Suppose the traffic grew tenfold over the next year while the team stayed the same size: "
