@@ -453,7 +453,11 @@ class Candidate:
     async def _heartbeat(self, base: str) -> None:
         while True:
             await asyncio.sleep(HEARTBEAT_S)
-            r = await self.room.post(f"{base}/signals", json={"events": []})
+            try:
+                r = await self.room.post(f"{base}/signals", json={"events": []})
+            except httpx.HTTPError as error:
+                self.errors.append(f"signals {type(error).__name__}: {error}")
+                return
             if r.status_code != 200:
                 self.errors.append(f"signals {r.status_code}: {r.text[:200]}")
 
