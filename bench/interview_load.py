@@ -46,7 +46,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, make_url, pool, text
+from benchdb import fresh_postgres, sync_url  # bench/benchdb.py, beside this script
+from sqlalchemy import create_engine, pool, text
+
+from viva import quickstart
 
 ROOT = Path(__file__).resolve().parents[1]
 FIRST_TOKEN_S = 0.3
@@ -55,7 +58,6 @@ GOAL_MS = 100.0
 BUSY_OTHERS = 0.5  # cores used by other processes above which a step's latency is flagged
 DEFAULT_STEPS = "1,5,10,15,20,30,40,60,80,120"
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/viva_bench_interviews"
-REFUSED = ("test", "postgres", "template0", "template1", "viva_bench")  # viva_bench: api_overhead's data
 LOG_DIR = Path(tempfile.gettempdir()) / "viva-bench"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 START_TIMEOUT_S = 60.0
@@ -158,7 +160,7 @@ def run_delay(pid: int) -> float:
 
 def postgres_pids(url: str) -> list[int]:
     """PostgreSQL backends serving the benchmark's database (the server's connections)."""
-    engine = create_engine(sync_postgres_url(url), poolclass=pool.NullPool)
+    engine = create_engine(sync_url(url), poolclass=pool.NullPool)
     try:
         with engine.connect() as conn:
             rows = conn.execute(
@@ -292,34 +294,6 @@ def servers() -> Iterator[Servers]:
 # --- database ---------------------------------------------------------------------------------------
 
 
-def sync_postgres_url(url: str) -> Any:
-    return make_url(url).set(drivername="postgresql+psycopg")
-
-
-def fresh_postgres(url: str) -> None:
-    """Create the benchmark's PostgreSQL database if missing and empty it (`viva serve` migrates)."""
-    parsed = sync_postgres_url(url)
-    name = parsed.database
-    if not name or name in REFUSED:
-        raise SystemExit(f"refusing to benchmark in database {name!r}; use e.g. viva_bench_interviews")
-    admin = create_engine(
-        parsed.set(database="postgres"), poolclass=pool.NullPool, isolation_level="AUTOCOMMIT"
-    )
-    try:
-        with admin.connect() as conn:
-            if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        admin.dispose()
-    engine = create_engine(parsed, poolclass=pool.NullPool)
-    try:
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    finally:
-        engine.dispose()
-
-
 # --- scheduling through the API -----------------------------------------------------------------------
 
 
@@ -334,17 +308,7 @@ async def pipeline(api: httpx.AsyncClient) -> str:
 
     profile = await post(
         "/api/v1/agent-profiles",
-        {
-            "name": "Backend Hiring Agent",
-            "persona": "Alex, a staff engineer at our company.",
-            "useCase": "hiring",
-            "evaluationDimensions": [
-                {"name": "System Design", "description": "Scalable architecture", "weight": 50},
-                {"name": "Coding", "description": "Correct and clean", "weight": 30},
-                {"name": "Communication", "description": "Explains trade-offs", "weight": 20},
-            ],
-            "interaction": {"tone": "professional", "difficulty": "hard", "probingDepth": "high"},
-        },
+        quickstart.PROFILE,
     )
     template = await post(
         "/api/v1/evaluation-templates",

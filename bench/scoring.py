@@ -51,7 +51,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, make_url, pool, text
+from benchdb import fresh_postgres  # bench/benchdb.py, beside this script
+from sqlalchemy import make_url
+
+from viva import quickstart
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the tests' fake LLM and webhook receiver
@@ -67,7 +70,6 @@ GOAL_BUILTIN_S = 2.0
 GOAL_OVERHEAD = 0.10
 GRADER_MARK = "You are an impartial interview assessor"  # the grader's system prompt begins so
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/bench_scoring"
-REFUSED = ("test", "postgres", "template0", "template1")
 LOG_DIR = Path(tempfile.gettempdir()) / "viva-bench"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 START_TIMEOUT_S = 60.0
@@ -227,30 +229,6 @@ def viva_serve(
                 proc.wait()
 
 
-def fresh_postgres(url: str) -> None:
-    """Create the benchmark's PostgreSQL database if missing and empty it (`viva serve` migrates)."""
-    parsed = make_url(url).set(drivername="postgresql+psycopg")
-    name = parsed.database
-    if not name or name in REFUSED:
-        raise SystemExit(f"refusing to benchmark in database {name!r}; use e.g. bench_scoring")
-    admin = create_engine(
-        parsed.set(database="postgres"), poolclass=pool.NullPool, isolation_level="AUTOCOMMIT"
-    )
-    try:
-        with admin.connect() as conn:
-            if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        admin.dispose()
-    engine = create_engine(parsed, poolclass=pool.NullPool)
-    try:
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    finally:
-        engine.dispose()
-
-
 # --- through the API ------------------------------------------------------------------------------
 
 
@@ -269,16 +247,7 @@ async def setup(api: httpx.AsyncClient, hook_url: str) -> str:
     profile = await post(
         api,
         "/api/v1/agent-profiles",
-        {
-            "name": "Backend Hiring Agent",
-            "persona": "Alex, a staff engineer at our company.",
-            "useCase": "hiring",
-            "evaluationDimensions": [
-                {"name": "System Design", "description": "Scalable architecture", "weight": 50},
-                {"name": "Coding", "description": "Correct and clean", "weight": 30},
-                {"name": "Communication", "description": "Explains trade-offs", "weight": 20},
-            ],
-        },
+        quickstart.PROFILE,
     )
     template = await post(
         api,

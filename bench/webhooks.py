@@ -39,6 +39,7 @@ from typing import Any
 
 import httpx
 import orjson
+from benchdb import fresh_postgres  # bench/benchdb.py, beside this script
 from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, func, make_url, pool, select, text
 
@@ -52,7 +53,6 @@ from viva.webhooks.schemas import EndpointCreate
 from viva.workspaces import service as workspaces
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/viva_bench_webhooks"
-REFUSED = ("test", "postgres", "template0", "template1")
 LOG_DIR = Path(tempfile.gettempdir()) / "viva-bench"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 START_TIMEOUT_S = 60.0
@@ -225,28 +225,9 @@ def start_workers(procs: Processes, count: int, env: dict[str, str]) -> None:
 
 def fresh_database(url: str) -> None:
     """Create the benchmark's database if missing, empty it, migrate it to head."""
-    parsed = make_url(schema.sync_url(url))
-    if parsed.get_backend_name() != "postgresql":
+    if make_url(schema.sync_url(url)).get_backend_name() != "postgresql":
         raise SystemExit("this benchmark runs on PostgreSQL (several worker processes)")
-    name = parsed.database
-    if not name or name in REFUSED:
-        raise SystemExit(f"refusing to benchmark in database {name!r}; use e.g. viva_bench_webhooks")
-    admin = create_engine(
-        parsed.set(database="postgres"), poolclass=pool.NullPool, isolation_level="AUTOCOMMIT"
-    )
-    try:
-        with admin.connect() as conn:
-            if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        admin.dispose()
-    engine = create_engine(parsed, poolclass=pool.NullPool)
-    try:
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    finally:
-        engine.dispose()
+    fresh_postgres(url)
     schema.upgrade(url)
 
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
+from viva import quickstart
 from viva.config import get_settings
 
 # Plain tracebacks: rich ones print local variables, which can hold secrets.
@@ -340,63 +341,9 @@ def simulate_command(
 
 # --- viva demo ------------------------------------------------------------------------------------
 
-# The hosted product's quickstart (seed-docs) and its three-stage hiring pipeline, verbatim but for
-# the stages' `type` labels, which those docs leave out. The rounds last the template's 45 minutes
-# of interview clock, yet the demo takes seconds: the simulated candidate answers at once and the
+# `viva demo` runs the quickstart (viva.quickstart). Its rounds last the template's 45 minutes of
+# interview clock, yet the demo takes seconds: the simulated candidate answers at once and the
 # built-in interviewer wraps up as soon as its plan is done.
-DEMO_PROFILE: dict[str, Any] = {
-    "name": "Backend Hiring Agent",
-    "persona": "Alex, a staff engineer at our company.",
-    "useCase": "hiring",
-    "evaluationDimensions": [
-        {"name": "System Design", "description": "Scalable architecture", "weight": 50},
-        {"name": "Coding", "description": "Correct and clean", "weight": 30},
-        {"name": "Communication", "description": "Explains trade-offs", "weight": 20},
-    ],
-    "interaction": {"tone": "professional", "difficulty": "hard", "probingDepth": "high"},
-}
-DEMO_TEMPLATE: dict[str, Any] = {
-    "template_name": "Senior Backend Engineer",
-    "use_case": "hiring",
-    "description": "Backend role focused on distributed systems.",
-    "objective": "Decide if the candidate can own backend system design.",
-    "success_outcome": "hire_no_hire",
-    "skills": ["Go", "PostgreSQL", "Distributed Systems"],
-    "level": "Senior / 5+ years",
-    "default_duration_minutes": 45,
-    "default_difficulty": "advanced",
-}
-DEMO_STAGES: list[dict[str, Any]] = [
-    {
-        "type": "screen",
-        "stage_name": "Phone Screen",
-        "stage_type": "ai_interview",
-        "stage_order": 0,
-        "pass_threshold": 60,
-        "automation_rule": "auto_advance",
-    },
-    {
-        "type": "technical",
-        "stage_name": "Technical",
-        "stage_type": "ai_interview",
-        "stage_order": 1,
-        "pass_threshold": 75,
-        "automation_rule": "require_reviewer_approval",
-    },
-    {
-        "type": "final",
-        "stage_name": "Final",
-        "stage_type": "final_review",
-        "stage_order": 2,
-        "pass_threshold": 80,
-    },
-]
-DEMO_PARTICIPANT: dict[str, Any] = {
-    "name": "Jane Smith",
-    "email": "jane@example.com",
-    "external_id": "greenhouse-8821",
-    "profile": {"title": "Software Engineer", "experienceLevel": "senior"},
-}
 DEMO_SCORING_TIMEOUT = 60.0  # seconds to wait for a worker to score an interview
 
 
@@ -521,17 +468,17 @@ async def _run_demo(base: str, key: str, started: float) -> str:
             await call("POST", f"/sessions/{session['id']}/review", {"decision": "approve", "reason": reason})
             console.print(f"  Reviewer: [bold]approved[/] {escape(session['stage_name'])} ({escape(reason)})")
 
-        profile = (await call("POST", "/agent-profiles", DEMO_PROFILE))["data"]
-        template = (await call("POST", "/evaluation-templates", DEMO_TEMPLATE))["data"]
+        profile = (await call("POST", "/agent-profiles", quickstart.PROFILE))["data"]
+        template = (await call("POST", "/evaluation-templates", quickstart.TEMPLATE))["data"]
         stages = []
-        for spec in DEMO_STAGES:
+        for spec in quickstart.PIPELINE:
             body = {"evaluation_template_id": template["id"], **spec}
             if spec["stage_type"] != "final_review":
                 body["agent_profile_id"] = profile["id"]
             stages.append((await call("POST", "/evaluation-stages", body))["data"])
         participant = (
             await call(
-                "POST", "/participants", {**DEMO_PARTICIPANT, "evaluation_template_id": template["id"]}
+                "POST", "/participants", {**quickstart.PARTICIPANT, "evaluation_template_id": template["id"]}
             )
         )["data"]
         console.print(

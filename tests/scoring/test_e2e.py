@@ -21,37 +21,12 @@ from tests.fixtures.live import live_server
 from tests.room.helpers import parse_sse
 from tests.test_quickstart import quickstart_commands
 from tests.webhooks.receiver import Receiver, serve
+from viva import quickstart
 from viva.interview.simulate import simulate
 
 T = TypeVar("T")
 WAIT_SECONDS = 30.0
 
-# The hiring pipeline of the stages guide (seed-docs 003), with `type` labels the docs leave out.
-PIPELINE: list[dict[str, Any]] = [
-    {
-        "type": "screen",
-        "stage_name": "Phone Screen",
-        "stage_type": "ai_interview",
-        "stage_order": 0,
-        "pass_threshold": 60,
-        "automation_rule": "auto_advance",
-    },
-    {
-        "type": "technical",
-        "stage_name": "Technical",
-        "stage_type": "ai_interview",
-        "stage_order": 1,
-        "pass_threshold": 75,
-        "automation_rule": "require_reviewer_approval",
-    },
-    {
-        "type": "final",
-        "stage_name": "Final",
-        "stage_type": "final_review",
-        "stage_order": 2,
-        "pass_threshold": 80,
-    },
-]
 
 
 def quickstart_bodies() -> list[dict[str, Any]]:
@@ -242,7 +217,7 @@ async def test_three_stage_pipeline_end_to_end_with_webhooks(database_url: str, 
             profile = await ok(api.post("/api/v1/agent-profiles", json=profile_body), 201)
             template = await ok(api.post("/api/v1/evaluation-templates", json=template_body), 201)
             stages = []
-            for spec in PIPELINE:
+            for spec in quickstart.PIPELINE:  # the stages guide's hiring pipeline
                 body = {"evaluation_template_id": template["id"], **spec}
                 if spec["stage_type"] == "ai_interview":
                     body["agent_profile_id"] = profile["id"]

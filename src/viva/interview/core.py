@@ -320,7 +320,7 @@ _HEDGES = (
     "somehow",
     "whatever",
 )
-_EXAMPLE_MARKERS = (
+EXAMPLE_MARKERS = (  # phrases that introduce a concrete example (shared with the heuristic grader)
     "for example",
     "for instance",
     "e.g.",
@@ -384,7 +384,7 @@ def assess_answer(text: str) -> AnswerAssessment:
     words = len(re.findall(r"\w+", text))
     off_topic = _INJECTION.search(text) is not None
     has_numbers = re.search(r"\d", text) is not None and not off_topic
-    has_example = any(m in lowered for m in _EXAMPLE_MARKERS) and not off_topic
+    has_example = any(m in lowered for m in EXAMPLE_MARKERS) and not off_topic
     hedges = sum(lowered.count(h) for h in _HEDGES)
     specific = has_numbers or has_example
     strength: Strength

@@ -38,7 +38,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from viva.interview.core import assess_answer
+from viva.interview.core import EXAMPLE_MARKERS, assess_answer
 from viva.scoring import quotes
 from viva.scoring.rubric import (
     ANSWERED_KINDS,
@@ -111,29 +111,7 @@ _REASONING = (
     "costs",
     "risk",
 )
-_EXAMPLE = (
-    "for example",
-    "for instance",
-    "e.g.",
-    "such as",
-    "when i",
-    "i built",
-    "i led",
-    "i wrote",
-    "i implemented",
-    "i designed",
-    "i owned",
-    "i reduced",
-    "i improved",
-    "i migrated",
-    "i fixed",
-    "we built",
-    "in my last",
-    "at my previous",
-    "last year",
-    "the project",
-    "our team",
-)
+_EXAMPLE = (*EXAMPLE_MARKERS, "i owned")  # the interviewer's markers, plus ownership
 _STOPWORDS = frozenset(
     """
     a about above after again against all also am an and any are as ask at back be because been before

@@ -38,7 +38,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from viva.interview.core import assess_answer
+from viva.interview.core import Dimension, assess_answer
 
 Scale = Literal["0-10", "0-5", "0-100"]
 SCALES: dict[str, float] = {"0-10": 10.0, "0-5": 5.0, "0-100": 100.0}
@@ -102,14 +102,8 @@ class CodeResultIn:
     tests_total: int
 
 
-@dataclass(frozen=True)
-class DimensionSpec:
-    """One evaluation dimension; `weight` is a percentage, `pass_threshold` on the profile's scale."""
-
-    name: str
-    description: str = ""
-    weight: float = 0.0
-    pass_threshold: float | None = None
+# The rubric's dimension is the interview's: name, description, weight (%), passThreshold (on the scale).
+DimensionSpec = Dimension
 
 
 @dataclass(frozen=True)

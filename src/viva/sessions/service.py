@@ -297,6 +297,35 @@ def _check_future(at: datetime | None, path: str) -> None:
         raise ValidationFailed.at([path], "scheduled_at is in the past")
 
 
+def _new_session(
+    repo: SessionRepository,
+    stage: EvaluationStage,
+    participant_id: uuid.UUID,
+    *,
+    attempt: int,
+    deps: Deps,
+    stage_label: str,
+    **fields: Any,
+) -> InterviewSession:
+    """A new `scheduled` session of `stage` with a fresh join token (kept hashed and sealed)."""
+    token = random_token(24)
+    return repo.add(
+        InterviewSession(
+            participant_id=participant_id,
+            evaluation_template_id=stage.evaluation_template_id,
+            evaluation_stage_id=stage.id,
+            stage=stage_label,
+            stage_name=stage.stage_name,
+            attempt=attempt,
+            status="scheduled",
+            join_token_hash=token_hash(token),
+            join_token_encrypted=deps.secrets.seal(token),
+            invite_status="queued",
+            **fields,
+        )
+    )
+
+
 async def schedule(
     db: AsyncSession, workspace_id: uuid.UUID, data: SessionCreate, deps: Deps, header_key: str | None = None
 ) -> tuple[InterviewSession, str | None, bool]:
@@ -378,27 +407,20 @@ async def schedule(
         if len(prior) >= stage.max_attempts:
             raise Conflict(f"No attempts left ({stage.max_attempts} allowed)", code="retake_not_allowed")
 
-    token = random_token(24)
-    session = repo.add(
-        InterviewSession(
-            participant_id=participant.id,
-            evaluation_template_id=template.id,
-            evaluation_stage_id=stage.id,
-            stage=data.stage,
-            stage_name=stage.stage_name,
-            attempt=len(prior) + 1,
-            status="scheduled",
-            join_token_hash=token_hash(token),
-            join_token_encrypted=deps.secrets.seal(token),
-            invite_status="queued",
-            scheduled_at=data.scheduled_at,
-            timezone=data.timezone,
-            language=data.language or template.language,
-            notes=data.notes,
-            expires_at=_expiry(data.scheduled_at),
-            credit_debited=debited,
-            review_status="not_required",
-        )
+    session = _new_session(
+        repo,
+        stage,
+        participant.id,
+        attempt=len(prior) + 1,
+        deps=deps,
+        stage_label=data.stage,
+        scheduled_at=data.scheduled_at,
+        timezone=data.timezone,
+        language=data.language or template.language,
+        notes=data.notes,
+        expires_at=_expiry(data.scheduled_at),
+        credit_debited=debited,
+        review_status="not_required",
     )
     await db.flush()
     if claim is not None:
@@ -515,26 +537,18 @@ async def open_manual_review(
     (no link, no email, no credit) waiting for a reviewer (`review_status: pending`)."""
     participant = await participants.get(db, workspace_id, participant_id)
     prior = await SessionRepository(db, workspace_id).for_participant_stage(participant_id, stage.id)
-    token = random_token(24)  # never sent: the column is required and unique
-    session = SessionRepository(db, workspace_id).add(
-        InterviewSession(
-            participant_id=participant_id,
-            evaluation_template_id=stage.evaluation_template_id,
-            evaluation_stage_id=stage.id,
-            stage=stage.type,
-            stage_name=stage.stage_name,
-            attempt=len(prior) + 1,
-            status="scheduled",
-            join_token_hash=token_hash(token),
-            join_token_encrypted=deps.secrets.seal(token),
-            invite_status="queued",
-            timezone="UTC",
-            language="en",
-            expires_at=clock.now() + EXPIRY_UNSCHEDULED,
-            credit_debited=False,
-            review_status="pending",
-            manual=True,
-        )
+    # The join token is never sent (no link for a review), but every session has one.
+    session = _new_session(
+        SessionRepository(db, workspace_id),
+        stage,
+        participant_id,
+        attempt=len(prior) + 1,
+        deps=deps,
+        stage_label=stage.type,
+        expires_at=clock.now() + EXPIRY_UNSCHEDULED,
+        credit_debited=False,
+        review_status="pending",
+        manual=True,
     )
     await _emit(db, "session.created", session, participant.external_id, deps)
     await _emit(db, "session.review_required", session, participant.external_id, deps)
