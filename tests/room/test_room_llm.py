@@ -3,6 +3,7 @@ loopback (real client code, streaming on): what the prompts contain, and provide
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -200,3 +201,40 @@ async def test_a_model_reply_about_a_protected_characteristic_is_never_shown(
     assert state["turns"][-1]["text"] == after[0]["text"]
     transcript = await latest_transcript(client, tenant)
     assert transcript["turns"][-1]["data"]["replaced"] == "protected_characteristic"
+
+
+def grader_reply(request: RecordedRequest) -> str:
+    """Valid grader JSON for the quickstart rubric; interviewer requests get interviewer words."""
+    if "impartial interview assessor" not in request.messages[0]["content"]:
+        return interviewer_reply(request)
+    dims = [
+        {"name": name, "score": score, "reasoning": f"Evidence on {name}. It was specific.", "citations": []}
+        for name, score in (("System Design", 8), ("Coding", 6), ("Communication", 7))
+    ]
+    return json.dumps(
+        {"dimensions": dims, "summary": "Specific answers.", "improvement_feedback": "Add numbers."}
+    )
+
+
+async def test_the_scoring_job_grades_blind_with_the_configured_model(
+    app: FastAPI, client: httpx.AsyncClient, tenant: Tenant, llm: FakeLLMServer, files: str
+) -> None:
+    llm.default = grader_reply
+    path = await in_interview(app, client, tenant, files)
+    for _ in range(3):
+        await turn(client, path, f"{STRONG} Grace Hopper here, reach me at grace@example.com.")
+    await client.post(f"{path}/end", json={})
+    worker = make_worker(app)
+    await worker.drain()
+    await worker.context.http.aclose()
+
+    graded = [r for r in llm.requests if "impartial interview assessor" in r.messages[0]["content"]]
+    assert len(graded) == 1
+    prompt = graded[0].prompt_text
+    assert "Grace" not in prompt and "Hopper" not in prompt and "grace@example.com" not in prompt
+    assert "[candidate]" in prompt and "[email]" in prompt  # redacted, not dropped
+    r = await client.get("/api/v1/sessions?pageSize=1", headers=tenant.headers)
+    session = r.json()["data"][0]
+    assert session["score"] == 7.2 and session["scored_at"]  # (8×50 + 6×30 + 7×20) / 100, the model's scores
+    card = (await client.get(f"/api/v1/sessions/{session['id']}/scorecard", headers=tenant.headers)).json()
+    assert card["data"]["engine"]["method"] == "llm" and card["data"]["engine"]["model"] == "fake-interviewer"
