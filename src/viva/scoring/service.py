@@ -162,3 +162,24 @@ def render(row: Scorecard, flags: OutputFlags) -> dict[str, Any]:
         "created_at": clock.isoformat(row.created_at),
         **body,
     }
+
+
+async def view(db: AsyncSession, session: InterviewSession) -> dict[str, Any]:
+    """`GET /sessions/{id}/scorecard`: the current scorecard and a summary of earlier versions,
+    each with the engine that produced it; the profile's output flags apply to both."""
+    row, earlier = await current(db, session)
+    flags = output_flags(session)
+    kept = ("score", "score_percent", "passed") + (
+        ("recommendation",) if flags.include_recommendation else ()
+    )
+    history = [
+        {
+            "version": r.version,
+            "reason": r.reason,
+            "created_at": clock.isoformat(r.created_at),
+            "engine": r.engine,
+        }
+        | {k: r.data.get(k) for k in kept}
+        for r in earlier
+    ]
+    return {"session_id": str(session.id), **render(row, flags), "history": history}

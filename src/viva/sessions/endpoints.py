@@ -5,7 +5,6 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from viva.auth.dependencies import require
 from viva.auth.service import Principal
@@ -195,20 +194,6 @@ def _reviewer(principal: Reader) -> Principal:
 Reviewer = Annotated[Principal, Depends(_reviewer)]
 
 
-async def _scorecard(db: AsyncSession, session: Any) -> dict[str, Any]:
-    row, earlier = await scoring.current(db, session)
-    flags = scoring.output_flags(session)
-    history = [
-        {"version": r.version, "reason": r.reason, "created_at": r.created_at, "engine": r.engine}
-        | {k: r.data.get(k) for k in ("score", "score_percent", "passed", "recommendation")}
-        for r in earlier
-    ]
-    if not flags.include_recommendation:
-        for h in history:
-            h.pop("recommendation")
-    return {"session_id": session.id, **scoring.render(row, flags), "history": history}
-
-
 @router.get(
     "/{session_id}/scorecard",
     response_model=DataResponse[dict[str, Any]],
@@ -217,7 +202,7 @@ async def _scorecard(db: AsyncSession, session: Any) -> dict[str, Any]:
 )
 async def get_scorecard(db: DB, principal: Reader, session_id: uuid.UUID) -> dict[str, Any]:
     session, _ = await service.get(db, principal.workspace_id, session_id)
-    return {"data": await _scorecard(db, session)}
+    return {"data": await scoring.view(db, session)}
 
 
 @router.post(
@@ -238,7 +223,7 @@ async def rescore(
     card = await scoring.grade(session, turns, request.app.state.interviewer.chat_model)
     session, _ = await service.get(db, principal.workspace_id, session_id)
     await scoring.store(db, session, card, d, "rescore")
-    return {"data": await _scorecard(db, session)}
+    return {"data": await scoring.view(db, session)}
 
 
 @router.post(
