@@ -29,6 +29,18 @@ TEMPLATE: dict[str, Any] = {
     "default_duration_minutes": 45,
     "default_difficulty": "advanced",
 }
+# Step 3: the quickstart's stage (ids are filled in by the caller).
+STAGE: dict[str, Any] = {
+    "type": "technical",
+    "stage_name": "Technical Screen",
+    "stage_type": "ai_interview",
+    "stage_order": 0,
+    "duration_minutes": 45,
+    "pass_threshold": 75,
+    "automation_rule": "require_reviewer_approval",
+}
+# Step 5: scheduling (candidate and template ids are filled in by the caller).
+SESSION: dict[str, Any] = {"stage": "screen", "idempotency_key": "greenhouse-8821-screen"}
 PIPELINE: list[dict[str, Any]] = [
     {
         "type": "screen",

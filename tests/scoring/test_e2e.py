@@ -4,8 +4,6 @@ worker, candidates played through the room's HTTP interface, webhooks to a real 
 from __future__ import annotations
 
 import asyncio
-import json
-import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -19,7 +17,7 @@ from tests.conftest import make_settings
 from tests.fixtures.factories import Tenant
 from tests.fixtures.live import live_server
 from tests.room.helpers import parse_sse
-from tests.test_quickstart import quickstart_commands
+from tests.test_quickstart import body_of, quickstart_commands
 from tests.webhooks.receiver import Receiver, serve
 from viva import quickstart
 from viva.interview.simulate import simulate
@@ -28,10 +26,9 @@ T = TypeVar("T")
 WAIT_SECONDS = 30.0
 
 
-
 def quickstart_bodies() -> list[dict[str, Any]]:
     """The JSON bodies of the quickstart's five steps, as the docs print them."""
-    return [json.loads(re.search(r"-d '(.*)'", c, flags=re.S).group(1)) for c in quickstart_commands()]  # type: ignore[union-attr]
+    return [body_of(c) for c in quickstart_commands()]
 
 
 @contextmanager
