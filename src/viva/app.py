@@ -22,6 +22,7 @@ from viva.agent_profiles.endpoints import router as agent_profiles_router
 from viva.agent_profiles.schemas import AgentProfileCreate, AgentProfileFork
 from viva.auth.endpoints import router as auth_router
 from viva.auth.ratelimit import RateLimiter
+from viva.code_execution.endpoints import router as code_execution_router
 from viva.config import Settings, get_settings
 from viva.db import make_engine, make_sessionmaker
 from viva.errors import install_handlers
@@ -34,6 +35,8 @@ from viva.jobs.worker import Worker
 from viva.kit.net import guarded_client
 from viva.kit.secretbox import SecretBox, load_or_create_key
 from viva.participants.endpoints import router as participants_router
+from viva.sandbox.process import Host, SandboxUnavailable
+from viva.sandbox.runner import Runner
 from viva.sessions.endpoints import outbox_router
 from viva.sessions.endpoints import router as sessions_router
 from viva.templates.endpoints import stages_router, templates_router
@@ -226,6 +229,23 @@ def make_worker(app: FastAPI, **overrides: Any) -> Worker:
     return Worker(context, **options)
 
 
+def make_code_runner(settings: Settings) -> tuple[Runner | None, str | None]:
+    """The sandbox runner, or None and the reason (code execution then answers 502)."""
+    if not settings.sandbox_enabled:
+        return None, "code execution is disabled (VIVA_SANDBOX_ENABLED=false)"
+    try:
+        host = Host.detect(uid_base=settings.sandbox_uid_base, use_cgroups=settings.sandbox_cgroups)
+    except SandboxUnavailable as exc:
+        return None, str(exc)
+    runner = Runner(
+        host,
+        Path(settings.sandbox_runtime_dir),
+        pool_size=settings.sandbox_pool_size,
+        concurrency=settings.sandbox_concurrency,
+    )
+    return runner, None
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application. Tests pass their own Settings; `viva serve` uses the env."""
     settings = settings or get_settings()
@@ -236,9 +256,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         worker = make_worker(app) if settings.run_worker else None
         running = asyncio.create_task(worker.run()) if worker else None
+        if app.state.code_runner is not None:
+            await app.state.code_runner.warm()
         try:
             yield
         finally:
+            if app.state.code_runner is not None:
+                await app.state.code_runner.close()
             await app.state.interviewer.drain()  # turns whose candidate disconnected still get stored
             if worker and running:
                 worker.stop()  # running jobs finish; nothing new is claimed
@@ -269,6 +293,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sessionmaker=app.state.sessionmaker,
         chat_model=interviewer_model(settings),  # raises LLMConfigError on half-done LLM settings
     )
+    app.state.code_runner, app.state.code_runner_error = make_code_runner(settings)
     install_handlers(app)
 
     api = APIRouter(prefix=API_PREFIX)
@@ -282,6 +307,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         webhook_deliveries_router,
         events_router,
         outbox_router,
+        code_execution_router,
         auth_router,
     ):
         api.include_router(router)
