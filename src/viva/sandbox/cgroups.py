@@ -49,17 +49,17 @@ class Group:
                 with contextlib.suppress(OSError):  # a process that already exited
                     (directory / "cgroup.procs").write_text(str(p))
 
-    def oom_killed(self) -> bool:
+    def oom_kills(self) -> int:
+        directory = self.dirs.get("unified") or self.dirs.get("memory")
         for name in ("memory.events", "memory.oom_control"):
-            directory = self.dirs.get("unified") or self.dirs.get("memory")
             if directory is None:
                 continue
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError, ValueError):
                 for line in (directory / name).read_text().splitlines():
                     key, _, value = line.partition(" ")
-                    if key == "oom_kill" and int(value) > 0:
-                        return True
-        return False
+                    if key == "oom_kill":
+                        return int(value)
+        return 0
 
     def remove(self) -> None:
         for directory in dict.fromkeys(self.dirs.values()):

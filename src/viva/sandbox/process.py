@@ -67,67 +67,29 @@ class Host:
 
 
 def bwrap_args(runtime: Runtime, limits: Limits, seccomp_fd: int, uid: int) -> list[str]:
+    # fmt: off
     args = [
-        "--unshare-all",
-        "--unshare-user",
-        "--disable-userns",
-        "--cap-drop",
-        "ALL",
-        "--new-session",
-        "--die-with-parent",
-        "--clearenv",
-        "--uid",
-        str(uid),
-        "--gid",
-        str(uid),
-        "--hostname",
-        "sandbox",
-        "--ro-bind",
-        "/usr",
-        "/usr",
-        "--symlink",
-        "usr/lib",
-        "/lib",
-        "--symlink",
-        "usr/lib64",
-        "/lib64",
-        "--symlink",
-        "usr/bin",
-        "/bin",
-        "--proc",
-        "/proc",
-        "--dev",
-        "/dev",
-        "--size",
-        str(1 << 20),
-        "--tmpfs",
-        "/dev/shm",
-        "--size",
-        str(limits.tmpfs_mb << 20),
-        "--perms",
-        "0700",
-        "--tmpfs",
-        "/tmp",
-        "--chdir",
-        "/tmp",
-        "--setenv",
-        "HOME",
-        "/tmp",
-        "--setenv",
-        "PATH",
-        "/usr/bin:/bin",
-        "--setenv",
-        "LANG",
-        "C.UTF-8",
-        "--seccomp",
-        str(seccomp_fd),
+        "--unshare-all", "--unshare-user", "--disable-userns", "--cap-drop", "ALL",
+        "--new-session", "--die-with-parent", "--clearenv",
+        "--uid", str(uid), "--gid", str(uid), "--hostname", "sandbox",
+        "--ro-bind", "/usr", "/usr",
+        "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/bin", "/bin",
+        "--proc", "/proc", "--dev", "/dev",
+        # bwrap's tmpfs has no size limit of its own.
+        "--size", str(1 << 20), "--tmpfs", "/dev/shm",
+        "--size", str(limits.tmpfs_mb << 20), "--perms", "0700", "--tmpfs", "/tmp",
+        "--chdir", "/tmp",
+        "--setenv", "HOME", "/tmp", "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "LANG", "C.UTF-8",
     ]
+    # fmt: on
     for mount in runtime.mounts:
         if mount.source is None:
             args += ["--tmpfs", mount.dest]
         else:
             args += ["--ro-bind", mount.source, mount.dest]
-    return args
+    # Last, once every mount point exists: the sandbox's own root and /dev become read-only, so
+    # /tmp (bounded) is the only place to write and there is no unbounded tmpfs to fill.
+    return [*args, "--remount-ro", "/", "--remount-ro", "/dev", "--seccomp", str(seccomp_fd)]
 
 
 def rlimit_args(host: Host, limits: Limits, data_limit: bool) -> list[str]:
@@ -233,14 +195,17 @@ class Sandbox:
         if self.group is not None:
             self.group.add_tree(self.proc.pid)
 
-    def oom_killed(self) -> bool:
-        return self.group.oom_killed() if self.group else False
+    def oom_kills(self) -> int:
+        """How many of this sandbox's processes the kernel killed for memory so far."""
+        return self.group.oom_kills() if self.group else 0
 
     async def kill(self) -> int | None:
         """End the whole sandbox and wait for it; returns the exit status."""
         if self.proc.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 self.proc.kill()
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.proc.wait(), 5)
         self._transport.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import secrets
 import signal
 import textwrap
 import time
@@ -181,8 +182,8 @@ class Runner:
 
     async def close(self) -> None:
         self._closed = True
-        for task in list(self._filling):
-            task.cancel()
+        # Let sandboxes being started finish starting (a few ms): they see _closed and are killed.
+        await asyncio.gather(*self._filling, return_exceptions=True)
         for queue in self._ready.values():
             while not queue.empty():
                 await queue.get_nowait().kill()
@@ -264,8 +265,12 @@ class Runner:
         deadline: float,
         result: BatchResult,
     ) -> None:
+        # Every frame must carry this: the code can write to the result pipe (Node runs it in
+        # the reporting process) but cannot know the nonce, so it cannot forge a frame.
+        nonce = secrets.token_hex(16)
         await sandbox.send_job(
             {
+                "nonce": nonce,
                 "code": code,
                 "filename": filename,
                 "mode": mode,
@@ -275,6 +280,7 @@ class Runner:
             }
         )
         started: float | None = None
+        oom_seen = sandbox.oom_kills()
         per_test = limits.time_ms / 1000 + GRACE_SECONDS
         while remaining:
             current = remaining[0]
@@ -316,7 +322,20 @@ class Runner:
                 result.runs.append(await self._crash(sandbox, current, started, limits))
                 remaining.pop(0)
                 return
+            if frame.get("n") != nonce:
+                result.runs.append(
+                    TestRun(current.index, "error", error="The program interfered with the test harness")
+                )
+                remaining.pop(0)
+                return
             kind = frame.get("t")
+            if kind == "fatal":
+                message = str(frame.get("message", ""))[: limits.max_output]
+                result.runs.append(
+                    TestRun(current.index, "error", error=f"The test harness failed: {message}")
+                )
+                remaining.pop(0)
+                return
             if kind == "compile_error" and started is None and not result.runs:
                 result.compile_output = str(frame.get("message", ""))[: limits.max_output]
                 remaining.clear()
@@ -325,7 +344,10 @@ class Runner:
                 started = time.monotonic()
                 continue
             if kind == "done" and started is not None and frame.get("i") == current.index:
-                result.runs.append(_finished(current, frame, (time.monotonic() - started) * 1000, limits))
+                oom = sandbox.oom_kills() > oom_seen
+                oom_seen = sandbox.oom_kills()
+                elapsed = (time.monotonic() - started) * 1000
+                result.runs.append(_finished(current, frame, elapsed, limits, oom))
                 remaining.pop(0)
                 started = None
                 continue
@@ -339,7 +361,7 @@ class Runner:
         status = await sandbox.kill()
         elapsed = (time.monotonic() - started) * 1000
         tail = sandbox.raw_stderr[-limits.max_output :]
-        if sandbox.oom_killed() or any(m in tail for m in _OOM_MARKERS):
+        if sandbox.oom_kills() or any(m in tail for m in _OOM_MARKERS):
             return TestRun(
                 current.index,
                 "memory_limit",
@@ -355,7 +377,9 @@ class Runner:
         )
 
 
-def _finished(test: TestInput, frame: dict[str, Any], elapsed_ms: float, limits: Limits) -> TestRun:
+def _finished(
+    test: TestInput, frame: dict[str, Any], elapsed_ms: float, limits: Limits, oom: bool
+) -> TestRun:
     def text(key: str) -> str:
         value = frame.get(key)
         return value[: limits.max_output] if isinstance(value, str) else ""
@@ -371,7 +395,8 @@ def _finished(test: TestInput, frame: dict[str, Any], elapsed_ms: float, limits:
         duration_ms=round(elapsed_ms, 2),
     )
     if frame.get("ok") is not True:
-        run.status = "memory_limit" if frame.get("kind") == "memory" else "error"
+        memory = frame.get("kind") == "memory" or (frame.get("kind") == "crash" and oom)
+        run.status = "memory_limit" if memory else "error"
         run.error = text("error")
         run.value = None
     if elapsed_ms > limits.time_ms:

@@ -1,8 +1,10 @@
-// Runs inside the sandbox as `node -e <this file>`: reads one job from fd 0, runs each test's
-// code afresh and reports on fd 3 in length-prefixed JSON frames. Expected outputs never reach
-// this process; the server compares results outside the sandbox. Everything the harness uses
-// is bound here before candidate code runs, so code that replaces JSON.stringify or
-// process.stdout.write cannot change what the harness reports.
+// Runs inside the sandbox as `node -e <this file> <result fd>`: reads one job from fd 0, runs
+// each test's code afresh in a new V8 context (its own globals: JSON, Object.prototype, ...)
+// and reports on the private result pipe in length-prefixed JSON frames. Expected outputs
+// never reach this process; the server compares results outside the sandbox. Everything the
+// harness uses is bound here before candidate code runs, and results are encoded by the
+// harness's own walker (no toJSON, no prototype lookups), so code that replaces
+// JSON.stringify, Buffer.from or Object.prototype.toJSON cannot change what is reported.
 "use strict";
 const fs = require("fs");
 const vm = require("vm");
@@ -12,6 +14,12 @@ const readSync = fs.readSync;
 const stringify = JSON.stringify;
 const parse = JSON.parse;
 const now = performance.now.bind(performance);
+const isArray = Array.isArray;
+const keysOf = Object.keys;
+const getPrototypeOf = Object.getPrototypeOf;
+const ArrayPush = Array.prototype.push;
+const ArrayJoin = Array.prototype.join;
+const call = Function.prototype.call.bind(Function.prototype.call);
 const BufferFrom = Buffer.from;
 const BufferAlloc = Buffer.alloc;
 const BufferConcat = Buffer.concat;
@@ -20,8 +28,11 @@ const activeResources = process.getActiveResourcesInfo.bind(process);
 const setImmediateReal = setImmediate;
 const RESULT_FD = Number(process.argv[process.argv.length - 1]); // the private pipe the server reads
 
+let nonce = null; // from the job; candidate code has no way to name this closure variable
+
 function send(frame) {
-  const body = BufferFrom(stringify(frame), "utf8");
+  if (nonce !== null) frame.n = nonce;
+  const body = BufferFrom(encode(frame, 0), "utf8");
   const head = BufferAlloc(4);
   head.writeUInt32BE(body.length, 0);
   let data = BufferConcat([head, body]);
@@ -83,6 +94,49 @@ async function settle(baseline) {
   }
 }
 
+// JSON text of a result, walking only plain data: arrays, objects whose prototype is an
+// Object.prototype (of any context) or null, strings, finite numbers, booleans and null.
+function encode(value, depth) {
+  if (depth > 200) throw new TypeError("the result is nested too deeply");
+  if (value === null || value === undefined) return "null";
+  const type = typeof value;
+  if (type === "string") return stringify(value);
+  if (type === "boolean") return value ? "true" : "false";
+  if (type === "number") {
+    if (value !== value || value === Infinity || value === -Infinity) throw new TypeError(`the function returned ${value}, which JSON can't carry`);
+    return stringify(value);
+  }
+  if (type !== "object") throw new TypeError(`the function returned a ${type}, which JSON can't carry`);
+  if (isArray(value)) {
+    const parts = [];
+    for (let i = 0; i < value.length; i++) call(ArrayPush, parts, encode(value[i], depth + 1));
+    return "[" + call(ArrayJoin, parts, ",") + "]";
+  }
+  const proto = getPrototypeOf(value);
+  if (proto !== null && getPrototypeOf(proto) !== null) {
+    const name = value && value.constructor && typeof value.constructor.name === "string" ? value.constructor.name : "object";
+    throw new TypeError(`the function returned a ${name}, which JSON can't carry; return arrays, plain objects, strings, numbers, booleans or null`);
+  }
+  const parts = [];
+  for (const key of keysOf(value)) {
+    const item = value[key];
+    if (item === undefined || typeof item === "function") continue;
+    call(ArrayPush, parts, stringify(String(key)) + ":" + encode(item, depth + 1));
+  }
+  return "{" + call(ArrayJoin, parts, ",") + "}";
+}
+
+const GLOBALS = ["console", "process", "Buffer", "setTimeout", "setInterval", "setImmediate", "clearTimeout",
+  "clearInterval", "clearImmediate", "queueMicrotask", "URL", "URLSearchParams", "TextEncoder", "TextDecoder",
+  "structuredClone", "performance", "atob", "btoa", "AbortController", "Event", "EventTarget"];
+
+function freshContext() {
+  const sandbox = {};
+  for (const name of GLOBALS) if (name in globalThis) sandbox[name] = globalThis[name];
+  sandbox.global = sandbox;
+  return vm.createContext(sandbox);
+}
+
 async function runTest(script, job, test, out, err) {
   process.stdout.write = out.write;
   process.stderr.write = err.write;
@@ -99,23 +153,22 @@ async function runTest(script, job, test, out, err) {
       return realReadFileSync.apply(fs, arguments);
     };
     const baseline = activeResources().filter((r) => r !== "Immediate").length;
-    script.runInThisContext()(module, module.exports, require);
+    script.runInContext(freshContext())(module, module.exports, require);
     await settle(baseline);
     return undefined;
   }
-  const found = script.runInThisContext()(module, module.exports, require);
+  const found = script.runInContext(freshContext())(module, module.exports, require);
   if (typeof found !== "function") throw new ReferenceError(`the code defines no function named ${stringify(job.entrypoint)}`);
   let result = found(...test.input);
   if (result && typeof result.then === "function") result = await result;
-  if (result === undefined) result = null;
-  const encoded = stringify(result);
-  if (encoded === undefined) throw new TypeError("the function returned a value JSON can't carry");
-  return parse(encoded);
+  return parse(encode(result, 0));
 }
 
 async function main() {
   send({ t: "ready" });
   const job = parse(readExact(readExact(4).readUInt32BE(0)).toString("utf8"));
+  nonce = job.nonce;
+  job.nonce = null;
   const entry = job.entrypoint;
   const tail = job.mode === "stdin" ? "" :
     `\n;return (typeof ${entry} === "function") ? ${entry} : (module.exports && typeof module.exports[${stringify(entry)}] === "function") ? module.exports[${stringify(entry)}] : (typeof module.exports === "function" && module.exports.name === ${stringify(entry)}) ? module.exports : (typeof Solution === "function" && typeof Solution.prototype[${stringify(entry)}] === "function") ? ((s) => (...a) => s[${stringify(entry)}](...a))(new Solution()) : undefined;`;
