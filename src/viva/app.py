@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic.json_schema import models_json_schema
 from sqlalchemy import text
+from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from viva import __version__, logs, schema
@@ -33,6 +34,8 @@ from viva.jobs.context import JobContext
 from viva.jobs.worker import Worker
 from viva.kit.net import guarded_client
 from viva.kit.secretbox import SecretBox, load_or_create_key
+from viva.mcp.server import PATH as MCP_PATH
+from viva.mcp.server import McpEndpoint
 from viva.participants.endpoints import router as participants_router
 from viva.sessions.endpoints import outbox_router
 from viva.sessions.endpoints import router as sessions_router
@@ -231,13 +234,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     logs.configure(settings.log_level)
     engine = make_engine(settings.database_url)
+    mcp = McpEndpoint()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         worker = make_worker(app) if settings.run_worker else None
         running = asyncio.create_task(worker.run()) if worker else None
         try:
-            yield
+            async with mcp.manager.run():  # the SDK's task group that serves /api/mcp
+                yield
         finally:
             await app.state.interviewer.drain()  # turns whose candidate disconnected still get stored
             if worker and running:
@@ -287,6 +292,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api.include_router(router)
     app.include_router(api)
     app.include_router(room_router)
+    # A plain route, not a Mount: a Mount would answer POST /api/mcp with a redirect to /api/mcp/.
+    app.router.routes.append(Route(MCP_PATH, endpoint=mcp, methods=["GET", "POST", "DELETE"]))
 
     @app.get("/healthz", tags=["Health"], summary="The process is up")
     async def healthz() -> dict[str, str]:
