@@ -293,7 +293,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api)
     app.include_router(room_router)
     # A plain route, not a Mount: a Mount would answer POST /api/mcp with a redirect to /api/mcp/.
-    app.router.routes.append(Route(MCP_PATH, endpoint=mcp, methods=["GET", "POST", "DELETE"]))
+    # POST only: stateless with JSON answers, there is no stream to GET and no session to DELETE
+    # (a GET would otherwise hold an empty event stream open forever); the others are a 405.
+    app.router.routes.append(Route(MCP_PATH, endpoint=mcp, methods=["POST"]))
 
     @app.get("/healthz", tags=["Health"], summary="The process is up")
     async def healthz() -> dict[str, str]:

@@ -16,9 +16,12 @@ import pytest
 from fastapi import FastAPI
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPDeprecationWarning
 
 from tests.fixtures.factories import Tenant, make_key
 from tests.fixtures.live import live_server
+from tests.scoring.test_pipeline import first_session, run_interview, stages
+from tests.sessions.helpers import pipeline
 from viva import quickstart
 from viva.auth.scopes import ALL_SCOPES
 from viva.config import Settings
@@ -218,8 +221,9 @@ async def test_official_client_runs_the_quickstart_and_sees_what_rest_sees(
         cancelled = await ok(mcp, "cancel_session", {"session_id": session["id"]})
         assert cancelled["status"] == "cancelled"
         assert cancelled == await data(rest, f"/api/v1/sessions/{session['id']}")
-        if mode == "legacy":  # ping is gone from the 2026-07-28 protocol
-            await mcp.send_ping()
+        if mode == "legacy":  # ping is gone from the 2026-07-28 protocol (the SDK warns of it)
+            with pytest.warns(MCPDeprecationWarning):
+                await mcp.send_ping()
 
 
 async def test_raw_json_rpc_as_curl_sends_it(base: str, rest: httpx.AsyncClient, tenant: Tenant) -> None:
@@ -283,6 +287,10 @@ async def test_raw_json_rpc_as_curl_sends_it(base: str, rest: httpx.AsyncClient,
 
         r = await http.post("/api/mcp", content=b"{not json", headers=headers)
         assert r.status_code == 400 and r.json()["error"]["code"] == -32700  # parse error
+
+        for method in ("GET", "DELETE"):  # no event stream, no session: stateless JSON only
+            r = await http.request(method, "/api/mcp", headers=headers)
+            assert r.status_code == 405 and r.json() == {"error": "Method not allowed"}
 
         r = await http.post("/api/mcp", json=INITIALIZE, headers=CURL_HEADERS)
         assert r.status_code == 401
@@ -425,3 +433,33 @@ async def test_dry_run_previews_credits_and_duplicates_without_spending(
         assert error["status"] == 402 and error["code"] == "no_credits"
         assert text.startswith("This workspace has no session credits left")
     assert await count(rest, "/api/v1/sessions") == 1
+
+
+async def test_scorecard_and_review_of_a_finished_interview(
+    base: str, client: httpx.AsyncClient, rest: httpx.AsyncClient, tenant: Tenant, worker: Any
+) -> None:
+    # The interview runs in-process (the room and the job worker); MCP asks the live server.
+    p = await pipeline(client, tenant, stages=stages("require_reviewer_approval"))
+    session = await first_session(client, tenant, p)
+    async with mcp_client(base, tenant.key) as mcp:
+        error, _ = await refused(mcp, "get_scorecard", {"session_id": session["id"]})
+        assert error["status"] == 404 and error["code"] == "not_scored"
+
+        done = await run_interview(client, tenant, worker, session, answer="I don't know, maybe.")
+        assert done["review_status"] == "pending"
+        card = await ok(mcp, "get_scorecard", {"session_id": session["id"]})
+        assert card == await data(rest, f"/api/v1/sessions/{session['id']}/scorecard")
+        assert card["engine"]["method"] == "heuristic"
+
+        url = f"/api/v1/sessions/{session['id']}/review"
+        error, _ = await refused(mcp, "review_session", {"session_id": session["id"], "decision": "reject"})
+        as_rest = await rest.post(url, json={"decision": "reject"})
+        assert error == {"status": 400, **as_rest.json()} and error["issues"][0]["path"] == ["reason"]
+
+        decision = {"session_id": session["id"], "decision": "approve", "reason": "Strong portfolio"}
+        reviewed = await ok(mcp, "review_session", decision)
+        assert reviewed == await data(rest, f"/api/v1/sessions/{session['id']}")
+        assert reviewed["review_status"] == "approved"
+        assert reviewed["review"]["reviewer"].startswith("api_key:")
+        error, _ = await refused(mcp, "review_session", decision)
+        assert error["status"] == 409 and error["code"] == "review_not_pending"
