@@ -4,10 +4,16 @@ with what the REST API shows for the same object."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import re
+import shutil
+import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -463,3 +469,38 @@ async def test_scorecard_and_review_of_a_finished_interview(
         assert reviewed["review"]["reviewer"].startswith("api_key:")
         error, _ = await refused(mcp, "review_session", decision)
         assert error["status"] == 409 and error["code"] == "review_not_pending"
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is installed by make setup")
+async def test_the_readme_curl_command_and_cursor_config_work(base: str, tenant: Tenant) -> None:
+    section = README.read_text().split("## MCP", 1)[1].split("\n## ", 1)[0]
+    command = re.search(r"curl -X POST http://127\.0\.0\.1:8000/api/mcp .*?'\n", section, flags=re.S)
+    assert command is not None
+    out = await asyncio.to_thread(
+        subprocess.run,
+        ["bash", "-c", command.group(0).replace("http://127.0.0.1:8000", base).strip() + " -sS"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "KEY": tenant.key},
+    )
+    answer = json.loads(out.stdout)
+    assert answer["result"]["isError"] is False
+    assert answer["result"]["structuredContent"] == {
+        "data": [],
+        "meta": {"page": 1, "pageSize": 5, "total": 0, "totalPages": 0},
+    }
+
+    cursor = json.loads(re.search(r"```json\n(.*?)```", section, flags=re.S).group(1))
+    server = cursor["mcpServers"]["viva"]
+    assert server["url"] == "http://127.0.0.1:8000/api/mcp"
+    headers = {name: tenant.key for name in server["headers"]}
+    async with httpx.AsyncClient() as http:
+        r = await http.post(
+            server["url"].replace("http://127.0.0.1:8000", base), json=INITIALIZE, headers=headers
+        )
+        assert r.status_code == 200 and r.json()["result"]["serverInfo"]["name"] == "viva"
+    assert '--header "x-api-key: iv_live_…"' in section and "/api/mcp" in section

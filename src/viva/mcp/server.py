@@ -8,6 +8,7 @@ with the REST twin's model, and its work done in one transaction committed when 
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -105,10 +106,15 @@ def _request(ctx: ServerRequestContext[Any, Any]) -> Request:
     return request
 
 
+@functools.cache
+def catalogue() -> tuple[types.Tool, ...]:
+    return tuple(_tool(spec) for spec in TOOLS)
+
+
 async def list_tools(
     ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
 ) -> types.ListToolsResult:
-    return types.ListToolsResult(tools=[_tool(spec) for spec in TOOLS])
+    return types.ListToolsResult(tools=list(catalogue()))
 
 
 async def run_tool(spec: ToolSpec, request: Request, principal: Principal, arguments: Any) -> dict[str, Any]:
@@ -169,6 +175,8 @@ class McpEndpoint:
         self.server = build_server()
         # Stateless + JSON: no session ids, no server-sent streams, nothing held between
         # requests, so it works behind a load balancer without sticky sessions.
+        # The SDK's Host/Origin (DNS rebinding) checks stay off: Viva runs under any host name, and
+        # a rebound page gains nothing here, as only an API key header authenticates (no cookies).
         self.manager = StreamableHTTPSessionManager(app=self.server, json_response=True, stateless=True)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
