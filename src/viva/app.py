@@ -23,6 +23,7 @@ from viva.agent_profiles.endpoints import router as agent_profiles_router
 from viva.agent_profiles.schemas import AgentProfileCreate, AgentProfileFork
 from viva.auth.endpoints import router as auth_router
 from viva.auth.ratelimit import RateLimiter
+from viva.code_execution.endpoints import router as code_execution_router
 from viva.config import Settings, get_settings
 from viva.db import make_engine, make_sessionmaker
 from viva.errors import install_handlers
@@ -37,6 +38,8 @@ from viva.kit.secretbox import SecretBox, load_or_create_key
 from viva.mcp.server import PATH as MCP_PATH
 from viva.mcp.server import McpEndpoint
 from viva.participants.endpoints import router as participants_router
+from viva.sandbox.process import Host, SandboxUnavailable
+from viva.sandbox.runner import Runner
 from viva.sessions.endpoints import outbox_router
 from viva.sessions.endpoints import router as sessions_router
 from viva.templates.endpoints import stages_router, templates_router
@@ -229,6 +232,23 @@ def make_worker(app: FastAPI, **overrides: Any) -> Worker:
     return Worker(context, **options)
 
 
+def make_code_runner(settings: Settings) -> tuple[Runner | None, str | None]:
+    """The sandbox runner, or None and the reason (code execution then answers 502)."""
+    if not settings.sandbox_enabled:
+        return None, "code execution is disabled (VIVA_SANDBOX_ENABLED=false)"
+    try:
+        host = Host.detect(uid_base=settings.sandbox_uid_base, use_cgroups=settings.sandbox_cgroups)
+    except SandboxUnavailable as exc:
+        return None, str(exc)
+    runner = Runner(
+        host,
+        Path(settings.sandbox_runtime_dir),
+        pool_size=settings.sandbox_pool_size,
+        concurrency=settings.sandbox_concurrency,
+    )
+    return runner, None
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application. Tests pass their own Settings; `viva serve` uses the env."""
     settings = settings or get_settings()
@@ -240,10 +260,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         worker = make_worker(app) if settings.run_worker else None
         running = asyncio.create_task(worker.run()) if worker else None
+        if app.state.code_runner is not None:
+            await app.state.code_runner.warm()
         try:
             async with mcp.manager.run():  # the SDK's task group that serves /api/mcp
                 yield
         finally:
+            if app.state.code_runner is not None:
+                await app.state.code_runner.close()
             await app.state.interviewer.drain()  # turns whose candidate disconnected still get stored
             if worker and running:
                 worker.stop()  # running jobs finish; nothing new is claimed
@@ -274,6 +298,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sessionmaker=app.state.sessionmaker,
         chat_model=interviewer_model(settings),  # raises LLMConfigError on half-done LLM settings
     )
+    app.state.code_runner, app.state.code_runner_error = make_code_runner(settings)
     install_handlers(app)
 
     api = APIRouter(prefix=API_PREFIX)
@@ -287,6 +312,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         webhook_deliveries_router,
         events_router,
         outbox_router,
+        code_execution_router,
         auth_router,
     ):
         api.include_router(router)
