@@ -48,6 +48,7 @@ TOOLS = {
     "get_scorecard",
     "cancel_session",
     "review_session",
+    "run_code",
 }
 # What `curl` sends in the docs' raw JSON-RPC examples.
 CURL_HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
@@ -504,3 +505,43 @@ async def test_the_readme_curl_command_and_cursor_config_work(base: str, tenant:
         )
         assert r.status_code == 200 and r.json()["result"]["serverInfo"]["name"] == "viva"
     assert '--header "x-api-key: iv_live_…"' in section and "/api/mcp" in section
+
+
+def without_timings(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: without_timings(v) for k, v in value.items() if k != "duration_ms"}
+    if isinstance(value, list):
+        return [without_timings(v) for v in value]
+    return value
+
+
+async def test_run_code_runs_in_the_sandbox_like_the_rest_endpoint(
+    base: str, app: FastAPI, rest: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    body = {
+        "language": "python",
+        "code": "def add(a, b):\n    return a + b\n",
+        "entrypoint": "add",
+        "test_cases": [
+            {"name": "small", "input": [1, 2], "expected_output": 3},
+            {"input": [2, 2], "expected_output": 5, "hidden": True},
+        ],
+    }
+    async with mcp_client(base, tenant.key) as mcp:
+        ran = await ok(mcp, "run_code", body)
+        as_rest = await rest.post("/api/v1/code-executions", json=body)
+        assert as_rest.status_code == 200, as_rest.text
+        assert without_timings(ran) == without_timings(as_rest.json()["data"])
+        assert ran["status"] == "failed" and (ran["passed"], ran["total"]) == (1, 2)
+        assert ran["results"][0]["actual_output"] == 3
+        assert ran["results"][1]["actual_output"] is None  # hidden: status only
+
+        go = {**body, "language": "go"}
+        error, _ = await refused(mcp, "run_code", go)
+        as_rest = await rest.post("/api/v1/code-executions", json=go)
+        assert error == {"status": 422, **as_rest.json()}
+
+    reader = await make_key(app, tenant.slug, [s for s in ALL_SCOPES if s != "interviews.write"])
+    async with mcp_client(base, reader) as mcp:
+        error, _ = await refused(mcp, "run_code", body)
+        assert error["status"] == 403 and error["scope"] == "interviews.write"

@@ -127,7 +127,7 @@ async def run_tool(spec: ToolSpec, request: Request, principal: Principal, argum
     async with state.sessionmaker() as db:
         try:
             try:
-                body = await spec.run(Call(db=db, principal=principal, deps=deps), args)
+                body = await spec.run(Call(db=db, principal=principal, deps=deps, state=state), args)
             except ValidationError as exc:  # a model a service validates: a 400, as in REST
                 raise validation_error(exc) from None
             result = rest_json(spec, body)  # failing here would be our bug: a 500

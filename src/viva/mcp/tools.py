@@ -12,11 +12,14 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, Field
 from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import State
 
 from viva.agent_profiles import service as profiles
 from viva.agent_profiles.schemas import AgentProfileCreate, AgentProfileRead
 from viva.agent_profiles.schemas import UseCase as ProfileUseCase
 from viva.auth.service import Principal
+from viva.code_execution import service as code_execution
+from viva.code_execution.schemas import CodeExecutionCreate, CodeExecutionRead
 from viva.kit.http import listing
 from viva.kit.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest
 from viva.kit.schemas import DataResponse, ListResponse, NoNul, StrictModel
@@ -48,6 +51,7 @@ class Call:
     db: AsyncSession
     principal: Principal
     deps: sessions.Deps
+    state: State  # the app's: settings and the code sandbox
 
     @property
     def workspace_id(self) -> uuid.UUID:
@@ -300,6 +304,16 @@ async def _review_session(c: Call, a: ReviewSession) -> dict[str, Any]:
     return {"data": sessions.to_read(session, external_id, c.deps)}
 
 
+async def _run_code(c: Call, a: CodeExecutionCreate) -> dict[str, Any]:
+    data = await code_execution.execute(
+        c.state.code_runner,
+        a,
+        max_memory_mb=c.state.settings.sandbox_max_memory_mb,
+        unavailable=c.state.code_runner_error,
+    )
+    return {"data": data}
+
+
 # ------------------------------------------------------------------ the catalogue
 
 LIST_NOTE = "Results come in pages: `meta` has page, pageSize, total and totalPages."
@@ -488,6 +502,23 @@ TOOLS: tuple[ToolSpec, ...] = (
         exclude_unset=True,
         destructive=True,
         open_world=True,
+    ),
+    ToolSpec(
+        name="run_code",
+        title="Run code against test cases",
+        description="Run a python, javascript or typescript program in an isolated sandbox (no "
+        "network, no host files) against up to 50 test cases, or once with `stdin`. With "
+        "`entrypoint`, each test's `input` is a JSON array of the function's arguments and its "
+        "`expected_output` the JSON value it must return; without, `input` is stdin and the trimmed "
+        "stdout is compared. Returns each test's status (passed, failed, error, timeout, "
+        "memory_limit), outputs (not for hidden tests) and timings. Stores nothing; the whole call "
+        "is bounded at 15 s.",
+        scopes=("interviews.write",),
+        args=CodeExecutionCreate,
+        run=_run_code,
+        response=DataResponse[CodeExecutionRead],
+        # Runs code only inside a throwaway sandbox: nothing of Viva's or the world changes.
+        read_only=True,
     ),
 )
 
