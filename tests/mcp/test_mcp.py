@@ -29,6 +29,7 @@ from tests.fixtures.live import live_server
 from tests.scoring.test_pipeline import first_session, run_interview, stages
 from tests.sessions.helpers import pipeline
 from viva import quickstart
+from viva.auth import service as auth_service
 from viva.auth.scopes import ALL_SCOPES
 from viva.config import Settings
 from viva.workspaces import service as workspaces
@@ -233,7 +234,9 @@ async def test_official_client_runs_the_quickstart_and_sees_what_rest_sees(
                 await mcp.send_ping()
 
 
-async def test_raw_json_rpc_as_curl_sends_it(base: str, rest: httpx.AsyncClient, tenant: Tenant) -> None:
+async def test_raw_json_rpc_as_curl_sends_it(
+    base: str, app: FastAPI, rest: httpx.AsyncClient, tenant: Tenant
+) -> None:
     headers = {**CURL_HEADERS, "x-api-key": tenant.key}
     async with httpx.AsyncClient(base_url=base) as http:
         r = await http.post("/api/mcp", json=INITIALIZE, headers=headers)
@@ -310,6 +313,14 @@ async def test_raw_json_rpc_as_curl_sends_it(base: str, rest: httpx.AsyncClient,
             "/api/mcp", json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=CURL_HEADERS
         )
         assert r.status_code == 401  # notifications too
+
+        async with app.state.sessionmaker() as db:
+            keys = await auth_service.list_api_keys(db, tenant.workspace_id)
+            assert keys[0].last_used_at is not None  # recorded as for REST
+            await auth_service.revoke_api_key(db, str(keys[0].id))
+            await db.commit()
+        r = await http.post("/api/mcp", json=INITIALIZE, headers=headers)
+        assert r.status_code == 401 and r.json() == {"error": "This API key has been revoked"}
 
 
 async def test_stateless_any_replica_answers_any_request(settings: Settings, tenant: Tenant) -> None:
@@ -424,6 +435,10 @@ async def test_dry_run_previews_credits_and_duplicates_without_spending(
         assert await plan() == ("credits", 2)  # nothing spent
 
         await ok(mcp, "schedule_session", body)
+        assert await plan() == ("credits", 1)
+        # A failing call rolls back all it did: the duplicate check comes after the debit.
+        error, _ = await refused(mcp, "schedule_session", body)
+        assert error["code"] == "duplicate_session"
         assert await plan() == ("credits", 1)
 
         # The duplicate check runs in a dry run exactly as for real.
