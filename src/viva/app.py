@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic.json_schema import models_json_schema
 from sqlalchemy import text
+from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from viva import __version__, logs, schema
@@ -34,6 +35,8 @@ from viva.jobs.context import JobContext
 from viva.jobs.worker import Worker
 from viva.kit.net import guarded_client
 from viva.kit.secretbox import SecretBox, load_or_create_key
+from viva.mcp.server import PATH as MCP_PATH
+from viva.mcp.server import McpEndpoint
 from viva.participants.endpoints import router as participants_router
 from viva.sandbox.process import Host, SandboxUnavailable
 from viva.sandbox.runner import Runner
@@ -251,6 +254,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     logs.configure(settings.log_level)
     engine = make_engine(settings.database_url)
+    mcp = McpEndpoint()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -259,7 +263,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if app.state.code_runner is not None:
             await app.state.code_runner.warm()
         try:
-            yield
+            async with mcp.manager.run():  # the SDK's task group that serves /api/mcp
+                yield
         finally:
             if app.state.code_runner is not None:
                 await app.state.code_runner.close()
@@ -313,6 +318,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api.include_router(router)
     app.include_router(api)
     app.include_router(room_router)
+    # A plain route, not a Mount: a Mount would answer POST /api/mcp with a redirect to /api/mcp/.
+    # POST only: stateless with JSON answers, there is no stream to GET and no session to DELETE
+    # (a GET would otherwise hold an empty event stream open forever); the others are a 405.
+    app.router.routes.append(Route(MCP_PATH, endpoint=mcp, methods=["POST"]))
 
     @app.get("/healthz", tags=["Health"], summary="The process is up")
     async def healthz() -> dict[str, str]:
