@@ -17,6 +17,9 @@ from pathlib import Path
 from viva.sandbox.limits import Limits
 
 ROOT = Path("/sys/fs/cgroup")
+CPU_PERIOD_US = 10_000
+"""One core's worth per period. A short period: Node's start-up runs several threads at once,
+and over the default 100 ms period a throttled burst stalls a run for tens of milliseconds."""
 _names = count()
 
 
@@ -118,7 +121,7 @@ class Controller:
                     (d / "memory.swap.max").write_text("0")
                 (d / "pids.max").write_text(str(limits.processes))
                 with contextlib.suppress(OSError):
-                    (d / "cpu.max").write_text("100000 100000")  # at most one core
+                    (d / "cpu.max").write_text(f"{CPU_PERIOD_US} {CPU_PERIOD_US}")
                 return Group({"unified": d})
             dirs = {}
             for controller, parent in self.parents.items():
@@ -131,8 +134,8 @@ class Controller:
             (dirs["pids"] / "pids.max").write_text(str(limits.processes))
             if "cpu" in dirs:
                 with contextlib.suppress(OSError):
-                    (dirs["cpu"] / "cpu.cfs_quota_us").write_text("100000")
-                    (dirs["cpu"] / "cpu.cfs_period_us").write_text("100000")
+                    (dirs["cpu"] / "cpu.cfs_period_us").write_text(str(CPU_PERIOD_US))
+                    (dirs["cpu"] / "cpu.cfs_quota_us").write_text(str(CPU_PERIOD_US))
             return Group(dirs)
         except OSError:
             return None

@@ -43,6 +43,7 @@ class Host:
 
     bwrap: str
     prlimit: str
+    setpriv: str
     uid_base: int = 60000
     uid_count: int = 1000
     cgroup: cgroups.Controller | None = None
@@ -50,12 +51,13 @@ class Host:
 
     @classmethod
     def detect(cls, uid_base: int = 60000, use_cgroups: bool = True) -> Host:
-        bwrap, prlimit = shutil.which("bwrap"), shutil.which("prlimit")
-        if not bwrap or not prlimit:
-            raise SandboxUnavailable("bubblewrap is not installed (run `make setup`)")
+        bwrap, prlimit, setpriv = shutil.which("bwrap"), shutil.which("prlimit"), shutil.which("setpriv")
+        if not bwrap or not prlimit or not setpriv:
+            raise SandboxUnavailable("bubblewrap or util-linux is not installed (run `make setup`)")
         return cls(
             bwrap=bwrap,
             prlimit=prlimit,
+            setpriv=setpriv,
             uid_base=uid_base,
             cgroup=cgroups.Controller.detect() if use_cgroups else None,
         )
@@ -223,14 +225,22 @@ async def _spawn(
     filter_r, filter_w = os.pipe()
     os.write(filter_w, seccomp.program())  # a few hundred bytes: fits the pipe buffer
     os.close(filter_w)
+    uid = host.next_uid() if host.as_root else None
+    # As root, drop to an unprivileged uid before bwrap: as uid 0 the code would run as host root
+    # inside the namespaces and the process rlimit would not apply. setpriv does it after exec:
+    # asking subprocess for user= makes Python fork() the whole server (milliseconds of CPU for a
+    # large process) instead of vfork().
+    drop = (
+        [host.setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--"] if uid is not None else []
+    )
     argv = [
+        *drop,
         *rlimit_args(host, limits, data_limit=True),
         host.bwrap,
         *bwrap_args(runtime, limits, filter_r, SANDBOX_UID),
         *runtime.argv,
         *args,
     ]
-    uid = host.next_uid() if host.as_root else None
     try:
         return await asyncio.create_subprocess_exec(
             *argv,
@@ -239,28 +249,8 @@ async def _spawn(
             stderr=asyncio.subprocess.PIPE,
             pass_fds=(filter_r, *pass_fds),
             env={},
-            # As root, drop to an unprivileged uid before bwrap: as uid 0 the code would run as
-            # host root inside the namespaces and the process rlimit would not apply.
-            user=uid,
-            group=uid,
-            extra_groups=[] if uid is not None else None,
         )
     except OSError as exc:
         raise SandboxUnavailable(f"could not start the sandbox: {exc}") from exc
     finally:
         os.close(filter_r)
-
-
-async def run_once(
-    host: Host, runtime: Runtime, args: list[str], stdin: bytes, limits: Limits, wait: float
-) -> tuple[int | None, bytes, bytes]:
-    """Run a tool (esbuild) once in a sandbox of its own: (exit status or None on timeout, out, err)."""
-    proc = await _spawn(host, runtime, args, limits, (), stdout=True)
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(stdin), wait)
-    except TimeoutError:
-        with contextlib.suppress(ProcessLookupError):
-            proc.kill()
-        await proc.wait()
-        return None, b"", b""
-    return proc.returncode, out[:RAW_TAIL_BYTES], err[:RAW_TAIL_BYTES]

@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from viva.sandbox import runtime
 from viva.sandbox.limits import Limits
-from viva.sandbox.process import Host, ProtocolViolation, Sandbox, SandboxUnavailable, run_once
+from viva.sandbox.process import Host, ProtocolViolation, Sandbox, SandboxUnavailable
 
 Language = Literal["python", "javascript", "typescript"]
 Mode = Literal["function", "stdin"]
@@ -34,6 +34,15 @@ STARTUP_SECONDS = 10.0
 """How long a new sandbox may take to say it is ready before the host is considered broken."""
 GRACE_SECONDS = 0.05
 """Allowance over a test's time limit for the frame to travel back."""
+TRANSPILE = [
+    runtime.ESBUILD_IN_SANDBOX,
+    "--loader=ts",
+    "--format=cjs",
+    "--target=node20",
+    "--log-level=error",
+    "--color=false",
+    "--sourcefile=solution.ts",
+]
 _OOM_MARKERS = ("heap out of memory", "Reached heap limit", "MemoryError", "Cannot allocate memory")
 
 
@@ -92,6 +101,7 @@ class Runner:
         self._slots = asyncio.Semaphore(concurrency)
         self._ready: dict[tuple[str, int], asyncio.Queue[Sandbox]] = defaultdict(asyncio.Queue)
         self._filling: set[asyncio.Task[None]] = set()
+        self._ending: set[asyncio.Task[int | None]] = set()
         self._closed = False
 
     # -- runtimes ---------------------------------------------------------------------------
@@ -100,7 +110,7 @@ class Runner:
         if kind == "python":
             return runtime.python(self.runtime_dir)
         if kind == "node":
-            return runtime.node()
+            return runtime.node(self.runtime_dir)
         return runtime.esbuild(self.runtime_dir)
 
     def available(self, language: Language) -> str | None:
@@ -183,36 +193,19 @@ class Runner:
     async def close(self) -> None:
         self._closed = True
         # Let sandboxes being started finish starting (a few ms): they see _closed and are killed.
-        await asyncio.gather(*self._filling, return_exceptions=True)
+        await asyncio.gather(*self._filling, *self._ending, return_exceptions=True)
         for queue in self._ready.values():
             while not queue.empty():
                 await queue.get_nowait().kill()
 
-    # -- running ------------------------------------------------------------------------------
-    async def transpile(self, code: str, deadline: float) -> tuple[str | None, str | None]:
-        """TypeScript → CommonJS JavaScript with esbuild, itself sandboxed: (js, errors)."""
-        limits = self._spawn_limits(256)
-        rc, out, err = await run_once(
-            self.host,
-            self._runtime("esbuild"),
-            [
-                "--loader=ts",
-                "--format=cjs",
-                "--target=node20",
-                "--log-level=error",
-                "--color=false",
-                "--sourcefile=solution.ts",
-            ],
-            code.encode(),
-            limits,
-            wait=max(0.1, min(10.0, deadline - time.monotonic())),
-        )
-        if rc is None:
-            return None, "TypeScript compilation took too long"
-        if rc != 0:
-            return None, err.decode("utf-8", "replace").strip() or f"esbuild exited with status {rc}"
-        return out.decode("utf-8"), None
+    def _discard(self, sandbox: Sandbox) -> None:
+        # Ending a sandbox takes a few ms (the kernel tears down its namespaces); the results are
+        # final by now, so the request does not wait for it.
+        task = asyncio.get_running_loop().create_task(sandbox.kill())
+        self._ending.add(task)
+        task.add_done_callback(self._ending.discard)
 
+    # -- running ------------------------------------------------------------------------------
     async def run(
         self,
         language: Language,
@@ -227,15 +220,9 @@ class Runner:
         """Run `tests` against `code`; stops at `deadline` (time.monotonic()) with what finished."""
         result = BatchResult()
         async with self._slots:
-            filename = "solution.py"
-            if language == "typescript":
-                js, errors = await self.transpile(code, deadline)
-                if js is None:
-                    result.compile_output = errors
-                    return result
-                code, filename = js, "solution.ts"
-            elif language == "javascript":
-                filename = "solution.js"
+            filename = {"python": "solution.py", "javascript": "solution.js", "typescript": "solution.ts"}[
+                language
+            ]
             kind = "python" if language == "python" else "node"
             remaining = list(tests)
             while remaining:
@@ -248,7 +235,7 @@ class Runner:
                         sandbox, code, filename, remaining, mode, entrypoint, limits, deadline, result
                     )
                 finally:
-                    await sandbox.kill()
+                    self._discard(sandbox)
                 if result.compile_output is not None:
                     break
         return result
@@ -275,6 +262,8 @@ class Runner:
                 "filename": filename,
                 "mode": mode,
                 "entrypoint": entrypoint,
+                # TypeScript is transpiled in the sandbox itself, by the pinned esbuild bound there.
+                "transpile": TRANSPILE if filename.endswith(".ts") else None,
                 "max_output": limits.max_output,
                 "tests": [{"i": t.index, "input": t.input} for t in remaining],
             }

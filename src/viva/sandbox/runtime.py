@@ -31,6 +31,7 @@ _SKIP_STDLIB = {
 }
 ESBUILD = Path(__file__).parent / "_bin" / "esbuild"
 """Copied here by frontend/build.mjs from the pinned npm package at setup."""
+ESBUILD_IN_SANDBOX = "/opt/esbuild"
 
 
 class RuntimeMissing(Exception):
@@ -126,14 +127,17 @@ def python(runtime_dir: Path) -> Runtime:
     return Runtime(argv, (Mount(str(mirror), str(prefix)),))
 
 
-def node() -> Runtime:
+def node(runtime_dir: Path) -> Runtime:
+    """Node.js, with the esbuild binary beside it when installed (the harness transpiles
+    TypeScript with it inside the same sandbox)."""
     found = shutil.which("node")
     if not found:
         raise RuntimeMissing("Node.js is not installed on this server")
     binary = os.path.realpath(found)
+    tools = esbuild(runtime_dir).mounts if ESBUILD.exists() else ()
     if not binary.startswith("/usr/"):
-        return Runtime(("/opt/node/bin/node",), (Mount(binary, "/opt/node/bin/node"),))
-    return Runtime((binary,), ())
+        return Runtime(("/opt/node/bin/node",), (Mount(binary, "/opt/node/bin/node"), *tools))
+    return Runtime((binary,), tools)
 
 
 def esbuild(runtime_dir: Path) -> Runtime:
@@ -149,4 +153,4 @@ def esbuild(runtime_dir: Path) -> Runtime:
             shutil.copy2(binary, root / "esbuild")
 
         binary = _mirror(runtime_dir / f"esbuild-{digest}", build) / "esbuild"
-    return Runtime(("/opt/esbuild",), (Mount(str(binary), "/opt/esbuild"),))
+    return Runtime((ESBUILD_IN_SANDBOX,), (Mount(str(binary), ESBUILD_IN_SANDBOX),))

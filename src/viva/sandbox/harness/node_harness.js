@@ -9,6 +9,7 @@
 const fs = require("fs");
 const vm = require("vm");
 const { Readable } = require("stream");
+const { spawnSync } = require("child_process");
 const writeSync = fs.writeSync;
 const readSync = fs.readSync;
 const stringify = JSON.stringify;
@@ -169,6 +170,19 @@ async function main() {
   const job = parse(readExact(readExact(4).readUInt32BE(0)).toString("utf8"));
   nonce = job.nonce;
   job.nonce = null;
+  if (job.transpile) {
+    // TypeScript → CommonJS with the pinned esbuild, in this same sandbox; its errors are the
+    // candidate's compile output. GOMAXPROCS=1: a Go program's threads count against the
+    // sandbox's process limit.
+    const [tool, ...args] = job.transpile;
+    const out = spawnSync(tool, args, { input: job.code, env: { GOMAXPROCS: "1" }, maxBuffer: 16 << 20 });
+    if (out.status !== 0) {
+      const message = out.stderr && out.stderr.length ? out.stderr.toString("utf8").trim() : `TypeScript could not be compiled (${out.error || "esbuild exited with status " + out.status})`;
+      send({ t: "compile_error", message });
+      process.reallyExit(0);
+    }
+    job.code = out.stdout.toString("utf8");
+  }
   const entry = job.entrypoint;
   const tail = job.mode === "stdin" ? "" :
     `\n;return (typeof ${entry} === "function") ? ${entry} : (module.exports && typeof module.exports[${stringify(entry)}] === "function") ? module.exports[${stringify(entry)}] : (typeof module.exports === "function" && module.exports.name === ${stringify(entry)}) ? module.exports : (typeof Solution === "function" && typeof Solution.prototype[${stringify(entry)}] === "function") ? ((s) => (...a) => s[${stringify(entry)}](...a))(new Solution()) : undefined;`;
