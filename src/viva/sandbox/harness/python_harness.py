@@ -1,9 +1,10 @@
 # Runs inside the sandbox as `python -I -S -c <this file> <result fd>`: reads one job from fd 0
-# and runs each test in a forked child, so every test starts from pristine interpreter state
-# and candidate code never runs in the process that reports. The child hands back its outcome
+# and runs the tests in a forked worker process, so candidate code never runs in the process
+# that reports. For each test the worker executes the module afresh and hands back its outcome
 # over a pipe of its own (as marshal data, which no Python-level override can alter); this
-# process re-encodes it and writes the frame to the private result pipe, which the child has
-# closed before running any candidate code. Expected outputs never reach the sandbox at all.
+# process re-encodes it and writes the frame to the private result pipe, which the worker has
+# closed before running any candidate code. When a worker dies mid-test, the next test gets a
+# new one, forked from this pristine process. Expected outputs never reach the sandbox at all.
 import json as _json
 import marshal as _marshal
 import os as _os
@@ -18,8 +19,6 @@ _mloads = _marshal.loads
 _exit = _os._exit
 _RESULT_FD = int(_sys.argv[-1])  # the private pipe the server reads
 _MAX_RESULT = 4 * 1024 * 1024
-
-
 _nonce = [None]  # the job's, set before candidate code runs; every frame after ready carries it
 
 
@@ -32,12 +31,12 @@ def _send(frame):
         data = data[_write(_RESULT_FD, data) :]
 
 
-def _read_exact(n):
+def _read_exact(fd, n):
     chunks = []
     while n:
-        chunk = _read(0, n)
+        chunk = _read(fd, n)
         if not chunk:
-            _exit(3)
+            return None
         chunks.append(chunk)
         n -= len(chunk)
     return b"".join(chunks)
@@ -79,89 +78,129 @@ def _entry(ns, name):
     raise NameError(f"the code defines no function named {name!r}")
 
 
-def _child(code, job, test, pipe):
-    """In the forked child: run the test, send (kind, payload) back, exit."""
+def _worker(code, job, go, back):
+    """In the forked worker: for each test index read from `go`, run it, send (kind, payload)."""
     _os.close(_RESULT_FD)
-    send = _os.write
-    dumps = _mdumps
-    exit_ = _os._exit
-    try:
-        _sys.stdin = open(0, closefd=False)
-        _sys.stdout = open(1, "w", closefd=False)
-        _sys.stderr = open(2, "w", closefd=False)
-        ns = {"__name__": "__main__" if job["mode"] == "stdin" else "solution", "__builtins__": __builtins__}
-        if job["mode"] == "stdin":
-            try:
+    read, send, dumps, exit_, open_, dup2, os_open, close = (
+        _os.read, _os.write, _mdumps, _os._exit, open, _os.dup2, _os.open, _os.close)
+    tests = {t["i"]: t for t in job["tests"]}
+    while True:
+        raw = read(go, 4)
+        if len(raw) < 4:
+            exit_(0)
+        test = tests[int.from_bytes(raw, "big")]
+        try:
+            if job["mode"] == "stdin":
+                fd = os_open("/tmp/.stdin", _os.O_RDONLY)  # this test's input, written by the parent
+                dup2(fd, 0)
+                close(fd)
+                _sys.stdin = open_(0, "r", closefd=False)
+            ns = {"__name__": "__main__" if job["mode"] == "stdin" else "solution", "__builtins__": __builtins__}
+            if job["mode"] == "stdin":
+                try:
+                    exec(code, ns)
+                except SystemExit as exc:
+                    if exc.code not in (None, 0):
+                        raise
+                outcome = ("ok", None)
+            else:
                 exec(code, ns)
-            except SystemExit as exc:
-                if exc.code not in (None, 0):
-                    raise
-            outcome = ("ok", None)
-        else:
-            exec(code, ns)
-            result = _entry(ns, job["entrypoint"])(*test["input"])
-            if hasattr(result, "__await__"):
-                import asyncio
+                result = _entry(ns, job["entrypoint"])(*test["input"])
+                if hasattr(result, "__await__"):
+                    import asyncio
 
-                result = asyncio.run(result)
-            outcome = ("ok", result)
-    except MemoryError:
-        outcome = ("memory", "MemoryError: the memory limit was reached")
-    except BaseException as exc:
+                    result = asyncio.run(result)
+                outcome = ("ok", result)
+        except MemoryError:
+            outcome = ("memory", "MemoryError: the memory limit was reached")
+        except BaseException as exc:
+            try:
+                outcome = ("error", _traceback(exc))
+            except BaseException:
+                outcome = ("error", "the code raised an exception that could not be described")
+        for stream in (_sys.stdout, _sys.stderr):
+            try:
+                stream.flush()
+            except BaseException:
+                pass
         try:
-            outcome = ("error", _traceback(exc))
-        except BaseException:
-            outcome = ("error", "the code raised an exception that could not be described")
-    for stream in (_sys.stdout, _sys.stderr):
-        try:
-            stream.flush()
-        except BaseException:
-            pass
-    try:
-        data = dumps(outcome)
-    except (ValueError, RecursionError):
-        data = dumps(
-            (
-                "error",
-                f"the function returned a {type(outcome[1]).__name__}, which JSON can't carry; "
-                "return lists, dicts, strings, numbers, booleans or None",
-            )
-        )
-    while data:
-        data = data[send(pipe, data) :]
-    exit_(0)
+            data = dumps((test["i"], *outcome))
+        except (ValueError, RecursionError):
+            data = dumps((test["i"], "error", f"the function returned a {type(outcome[1]).__name__}, which JSON "
+                                              "can't carry; return lists, dicts, strings, numbers, booleans or None"))
+        data = len(data).to_bytes(4, "big") + data
+        while data:
+            data = data[send(back, data) :]
 
 
-def _outcome(raw, status):
-    """What the child said, checked: (ok, kind, value-or-message)."""
+_INTERFERED = (False, "interfered", "The program interfered with the test harness")
+
+
+def _outcome(raw, index):
+    """What the worker said about test `index`, checked: (ok, kind, value-or-message)."""
     try:
-        kind, payload = _mloads(raw)
+        said, kind, payload = _mloads(raw)
     except Exception:
-        if _os.WIFSIGNALED(status):
-            return False, "crash", f"The program crashed (signal {_os.WTERMSIG(status)})"
-        return False, "error", "The program interfered with the test harness"
+        return _INTERFERED
+    if said != index:
+        return _INTERFERED
     if kind == "ok":
         try:
             return True, "ok", _decode(_encode(payload))
         except (TypeError, ValueError):
-            return (
-                False,
-                "error",
-                (
-                    f"the function returned a {type(payload).__name__} (or holds one), which JSON "
-                    "can't carry; return lists, dicts, strings, numbers, booleans or None"
-                ),
-            )
+            return False, "error", (f"the function returned a {type(payload).__name__} (or holds one), which JSON "
+                                    "can't carry; return lists, dicts, strings, numbers, booleans or None")
     if kind in ("memory", "error") and isinstance(payload, str):
         return False, kind, payload
-    return False, "error", "The program interfered with the test harness"
+    return _INTERFERED
+
+
+class _Worker:
+    def __init__(self, code, job):
+        go_r, self.go = _os.pipe()
+        self.back, back_w = _os.pipe()
+        self.pid = _os.fork()
+        if self.pid == 0:
+            _os.close(self.go)
+            _os.close(self.back)
+            _worker(code, job, go_r, back_w)
+        _os.close(go_r)
+        _os.close(back_w)
+
+    def run(self, index):
+        """The worker's raw answer for test `index`, or None when it died on the way."""
+        try:
+            _write(self.go, index.to_bytes(4, "big"))
+        except OSError:
+            return None
+        head = _read_exact(self.back, 4)
+        if head is None:
+            return None
+        size = int.from_bytes(head, "big")
+        if size > _MAX_RESULT:
+            return b""
+        return _read_exact(self.back, size)
+
+    def end(self):
+        """Stop the worker; its wait status."""
+        for fd in (self.go, self.back):
+            try:
+                _os.close(fd)
+            except OSError:
+                pass
+        try:
+            _os.kill(self.pid, 9)
+        except OSError:
+            pass
+        return _os.waitpid(self.pid, 0)[1]
 
 
 def main():
     out = _capture_file("/tmp/.stdout")
     err = _capture_file("/tmp/.stderr")
     _send({"t": "ready"})
-    job = _decode(_read_exact(int.from_bytes(_read_exact(4), "big")).decode("utf-8"))
+    size = _read_exact(0, 4)
+    job = _decode(_read_exact(0, int.from_bytes(size or b"\0\0\0\0", "big")).decode("utf-8"))
     _nonce[0] = job.pop("nonce")
     limit = job["max_output"]
     _os.dup2(out, 1)
@@ -171,6 +210,7 @@ def main():
     except BaseException as exc:
         _send({"t": "compile_error", "message": _traceback(exc)})
         _exit(0)
+    worker = None
     for test in job["tests"]:
         for fd in (out, err):
             _os.ftruncate(fd, 0)
@@ -180,33 +220,23 @@ def main():
             data = test["input"].encode("utf-8")
             while data:
                 data = data[_write(fd, data) :]
-            _os.lseek(fd, 0, 0)
-            _os.dup2(fd, 0)
             _os.close(fd)
-        r, w = _os.pipe()
+        if worker is None:
+            worker = _Worker(code, job)
         _send({"t": "start", "i": test["i"]})
-        pid = _os.fork()
-        if pid == 0:
-            _os.close(r)
-            _child(code, job, test, w)
-        _os.close(w)
-        raw = b""
-        while len(raw) <= _MAX_RESULT:
-            chunk = _read(r, 65536)
-            if not chunk:
-                break
-            raw += chunk
-        _os.close(r)
-        try:
-            _os.kill(pid, 9)  # its own children die with the sandbox; this one ends now
-        except OSError:
-            pass
-        _, status = _os.waitpid(pid, 0)
-        ok, kind, payload = (
-            _outcome(raw, status)
-            if len(raw) <= _MAX_RESULT
-            else (False, "error", "The result is larger than 4 MiB")
-        )
+        raw = worker.run(test["i"])
+        if raw is None:  # the worker died during the test
+            status = worker.end()
+            worker = None
+            ok, kind = False, "crash"
+            payload = (f"The program crashed (signal {_os.WTERMSIG(status)})" if _os.WIFSIGNALED(status)
+                       else f"The program exited during the test (status {_os.WEXITSTATUS(status)})")
+        else:
+            ok, kind, payload = _outcome(raw, test["i"]) if raw else (False, "interfered", "The result is over 4 MiB")
+            if kind == "interfered":  # what is left in its pipe can't be trusted: a new worker
+                worker.end()
+                worker = None
+                kind = "error"
         frame = {"t": "done", "i": test["i"], "ok": ok, "value": payload if ok else None}
         if not ok:
             frame["kind"] = kind
