@@ -59,7 +59,9 @@ function solve(nums, k) {
   return pairs;
 }
 """
-TS = JS.replace("solve(nums, k)", "solve(nums: number[], k: number): number").replace("new Map()", "new Map<number, number>()")
+TS = JS.replace("solve(nums, k)", "solve(nums: number[], k: number): number").replace(
+    "new Map()", "new Map<number, number>()"
+)
 
 
 def cases(n: int) -> list[tuple[list[Any], int]]:
@@ -83,12 +85,16 @@ def body(language: str, code: str, n: int) -> dict[str, Any]:
 
 # --- (b) the floor --------------------------------------------------------------------------------
 
+
 def floor_command(language: str) -> list[str]:
     tests = json.dumps(cases(TESTS))
     if language == "python":
-        script = f"import json\n{PY}\nfor args, want in json.loads({tests!r}):\n    assert solve(*args) == want\n"
+        script = (
+            f"import json\n{PY}\nfor args, want in json.loads({tests!r}):\n    assert solve(*args) == want\n"
+        )
         return [os.path.realpath(sys.executable), "-I", "-S", "-c", script]
-    script = f"{JS}\nfor (const [args, want] of {tests}) {{ if (JSON.stringify(solve(...args)) !== JSON.stringify(want)) throw new Error('wrong'); }}\n"
+    check = "if (JSON.stringify(solve(...args)) !== JSON.stringify(want)) throw new Error('wrong');"
+    script = f"{JS}\nfor (const [args, want] of {tests}) {{ {check} }}\n"
     return [os.path.realpath(shutil.which("node") or "node"), "-e", script]
 
 
@@ -103,6 +109,7 @@ def time_floor(language: str, repeat: int) -> list[float]:
 
 
 # --- (a) one batched request over HTTP ---------------------------------------------------------------
+
 
 async def time_http(client: httpx.AsyncClient, language: str, code: str, repeat: int) -> list[float]:
     times = []
@@ -121,15 +128,25 @@ async def time_http(client: httpx.AsyncClient, language: str, code: str, repeat:
 
 # --- (c) one sandboxed process per test ------------------------------------------------------------
 
+
 async def time_per_test(language: str, code: str, repeat: int) -> list[float]:
     settings = Settings()
-    runner = Runner(Host.detect(uid_base=settings.sandbox_uid_base), Path(settings.sandbox_runtime_dir), pool_size=0)
+    runner = Runner(
+        Host.detect(uid_base=settings.sandbox_uid_base), Path(settings.sandbox_runtime_dir), pool_size=0
+    )
     times = []
     for _ in range(repeat):
         t = time.perf_counter()
         for i, (args, _want) in enumerate(cases(TESTS)):
-            result = await runner.run(language, code, [TestInput(i, args)], mode="function", entrypoint="solve",  # type: ignore[arg-type]
-                                      limits=Limits(), deadline=time.monotonic() + 15)
+            result = await runner.run(
+                language,
+                code,
+                [TestInput(i, args)],
+                mode="function",
+                entrypoint="solve",  # type: ignore[arg-type]
+                limits=Limits(),
+                deadline=time.monotonic() + 15,
+            )
             if not result.runs or result.runs[0].status != "ok":
                 raise SystemExit(f"per-test sandbox failed: {result}")
         times.append((time.perf_counter() - t) * 1000)
@@ -139,7 +156,10 @@ async def time_per_test(language: str, code: str, repeat: int) -> list[float]:
 
 # --- sustained throughput ------------------------------------------------------------------------------
 
-async def throughput(client: httpx.AsyncClient, language: str, code: str, seconds: float, clients: int) -> tuple[float, int, float]:
+
+async def throughput(
+    client: httpx.AsyncClient, language: str, code: str, seconds: float, clients: int
+) -> tuple[float, int, float]:
     payload = body(language, code, 10)
     done = 0
     failed = 0
@@ -171,28 +191,45 @@ def med(values: list[float]) -> float:
 async def run(args: argparse.Namespace) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="viva-bench-code-"))
     proc, base, key = start_viva(
-        f"sqlite:///{workdir / 'viva.db'}", workdir, LOG_DIR / "code_execution-server.log",
-        {"VIVA_RUN_WORKER": "false", "VIVA_SANDBOX_POOL_SIZE": str(args.pool), "VIVA_SANDBOX_CONCURRENCY": str(args.concurrency)},
+        f"sqlite:///{workdir / 'viva.db'}",
+        workdir,
+        LOG_DIR / "code_execution-server.log",
+        {
+            "VIVA_RUN_WORKER": "false",
+            "VIVA_SANDBOX_POOL_SIZE": str(args.pool),
+            "VIVA_SANDBOX_CONCURRENCY": str(args.concurrency),
+        },
     )
     ok = True
     try:
         limits = httpx.Limits(max_connections=64)
-        async with httpx.AsyncClient(base_url=base, headers={"x-api-key": key}, timeout=30, limits=limits) as client:
+        async with httpx.AsyncClient(
+            base_url=base, headers={"x-api-key": key}, timeout=30, limits=limits
+        ) as client:
             await time_http(client, "python", PY, 3)  # warm-up: pools, the runtime mirror
             await time_http(client, "javascript", JS, 3)
             print(f"{TESTS} test cases per request, median of {args.repeat}; goals: a/b <= 1.5, c/a >= 15\n")
-            print(f"{'language':<11} {'(a) HTTP batched':>17} {'(b) bare floor':>15} {'(c) sandbox/test':>17} {'a/b':>6} {'c/a':>6}")
+            print(
+                f"{'language':<11} {'(a) HTTP batched':>17} {'(b) bare floor':>15} {'(c) sandbox/test':>17} "
+                f"{'a/b':>6} {'c/a':>6}"
+            )
             for language, code in (("python", PY), ("javascript", JS)):
                 a = med(await time_http(client, language, code, args.repeat))
                 b = med(time_floor(language, args.repeat))
                 c = med(await time_per_test(language, code, max(3, args.repeat // 5)))
                 ok &= a / b <= 1.5 and c / a >= 15
                 print(f"{language:<11} {a:>14.1f} ms {b:>12.1f} ms {c:>14.1f} ms {a / b:>6.2f} {c / a:>6.1f}")
-            print(f"\nsustained: {args.clients} clients, {args.seconds:.0f} s each, 10 test cases per submission")
+            print(
+                f"\nsustained: {args.clients} clients, {args.seconds:.0f} s each, "
+                "10 test cases per submission"
+            )
             for language, code, goal in (("python", PY, 40), ("typescript", TS, 25)):
                 rate, failed, p95 = await throughput(client, language, code, args.seconds, args.clients)
                 ok &= rate >= goal and failed == 0
-                print(f"{language:<11} {rate:>6.1f} submissions/s (goal >= {goal}), p95 {p95:.0f} ms, {failed} failed")
+                print(
+                    f"{language:<11} {rate:>6.1f} submissions/s (goal >= {goal}), "
+                    f"p95 {p95:.0f} ms, {failed} failed"
+                )
     finally:
         stop(proc)
         shutil.rmtree(workdir, ignore_errors=True)
@@ -201,7 +238,9 @@ async def run(args: argparse.Namespace) -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=8)

@@ -82,7 +82,15 @@ def _worker(code, job, go, back):
     """In the forked worker: for each test index read from `go`, run it, send (kind, payload)."""
     _os.close(_RESULT_FD)
     read, send, dumps, exit_, open_, dup2, os_open, close = (
-        _os.read, _os.write, _mdumps, _os._exit, open, _os.dup2, _os.open, _os.close)
+        _os.read,
+        _os.write,
+        _mdumps,
+        _os._exit,
+        open,
+        _os.dup2,
+        _os.open,
+        _os.close,
+    )
     tests = {t["i"]: t for t in job["tests"]}
     while True:
         raw = read(go, 4)
@@ -95,7 +103,10 @@ def _worker(code, job, go, back):
                 dup2(fd, 0)
                 close(fd)
                 _sys.stdin = open_(0, "r", closefd=False)
-            ns = {"__name__": "__main__" if job["mode"] == "stdin" else "solution", "__builtins__": __builtins__}
+            ns = {
+                "__name__": "__main__" if job["mode"] == "stdin" else "solution",
+                "__builtins__": __builtins__,
+            }
             if job["mode"] == "stdin":
                 try:
                     exec(code, ns)
@@ -126,8 +137,14 @@ def _worker(code, job, go, back):
         try:
             data = dumps((test["i"], *outcome))
         except (ValueError, RecursionError):
-            data = dumps((test["i"], "error", f"the function returned a {type(outcome[1]).__name__}, which JSON "
-                                              "can't carry; return lists, dicts, strings, numbers, booleans or None"))
+            data = dumps(
+                (
+                    test["i"],
+                    "error",
+                    f"the function returned a {type(outcome[1]).__name__}, which JSON "
+                    "can't carry; return lists, dicts, strings, numbers, booleans or None",
+                )
+            )
         data = len(data).to_bytes(4, "big") + data
         while data:
             data = data[send(back, data) :]
@@ -148,8 +165,14 @@ def _outcome(raw, index):
         try:
             return True, "ok", _decode(_encode(payload))
         except (TypeError, ValueError):
-            return False, "error", (f"the function returned a {type(payload).__name__} (or holds one), which JSON "
-                                    "can't carry; return lists, dicts, strings, numbers, booleans or None")
+            return (
+                False,
+                "error",
+                (
+                    f"the function returned a {type(payload).__name__} (or holds one), which JSON "
+                    "can't carry; return lists, dicts, strings, numbers, booleans or None"
+                ),
+            )
     if kind in ("memory", "error") and isinstance(payload, str):
         return False, kind, payload
     return _INTERFERED
@@ -229,10 +252,15 @@ def main():
             status = worker.end()
             worker = None
             ok, kind = False, "crash"
-            payload = (f"The program crashed (signal {_os.WTERMSIG(status)})" if _os.WIFSIGNALED(status)
-                       else f"The program exited during the test (status {_os.WEXITSTATUS(status)})")
+            payload = (
+                f"The program crashed (signal {_os.WTERMSIG(status)})"
+                if _os.WIFSIGNALED(status)
+                else f"The program exited during the test (status {_os.WEXITSTATUS(status)})"
+            )
         else:
-            ok, kind, payload = _outcome(raw, test["i"]) if raw else (False, "interfered", "The result is over 4 MiB")
+            ok, kind, payload = (
+                _outcome(raw, test["i"]) if raw else (False, "interfered", "The result is over 4 MiB")
+            )
             if kind == "interfered":  # what is left in its pipe can't be trusted: a new worker
                 worker.end()
                 worker = None
