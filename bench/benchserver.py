@@ -9,6 +9,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -44,8 +46,9 @@ def start_viva(
     """`viva serve` on a fresh database: (process, base URL, the first-start API key)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    full_env = {
-        **os.environ,
+    # Only the benchmark's own settings: nothing VIVA_* from the shell that started it.
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("VIVA_")}
+    full_env |= {
         "VIVA_DATABASE_URL": database_url,
         "VIVA_PUBLIC_URL": base,
         "VIVA_SECRET_KEY_FILE": str(workdir / "secret.key"),
@@ -54,7 +57,6 @@ def start_viva(
         "VIVA_LOG_LEVEL": "warning",
         **env,
     }
-    full_env.pop("VIVA_SECRET_KEY", None)
     viva = Path(sys.executable).parent / "viva"
     command = [str(viva)] if viva.exists() else [sys.executable, "-m", "viva.cli"]
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -67,12 +69,29 @@ def start_viva(
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    wait_until(proc, f"{base}/readyz", "viva serve")
-    found = re.search(r"API key\s*:\s*(\S+)", log.read_text(errors="replace"))
-    if found is None:
-        proc.terminate()
-        raise SystemExit(f"no first-start API key in {log}")
+    try:
+        wait_until(proc, f"{base}/readyz", f"viva serve (see {log})")
+        found = re.search(r"API key\s*:\s*(\S+)", log.read_text(errors="replace"))
+        if found is None:
+            raise SystemExit(f"no first-start API key in {log}: is the database fresh?")
+    except BaseException:
+        stop(proc)
+        raise
     return proc, base, found.group(1)
+
+
+@contextmanager
+def viva_serve(database_url: str, workdir: Path, log: Path, env: dict[str, str]) -> Iterator[tuple[str, str]]:
+    """`start_viva` for a `with` block: yields (base URL, API key); on failure prints the log's tail."""
+    proc, base, key = start_viva(database_url, workdir, log, env)
+    try:
+        yield base, key
+    except BaseException:
+        tail = log.read_text(errors="replace").splitlines()[-15:]
+        print(f"{log}, last lines:", *tail, sep="\n  ", file=sys.stderr)
+        raise
+    finally:
+        stop(proc)
 
 
 def stop(proc: subprocess.Popen[bytes] | None) -> None:
