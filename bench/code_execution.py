@@ -132,7 +132,9 @@ async def time_http(client: httpx.AsyncClient, language: str, code: str, repeat:
 async def time_per_test(language: str, code: str, repeat: int) -> list[float]:
     settings = Settings()
     runner = Runner(
-        Host.detect(uid_base=settings.sandbox_uid_base), Path(settings.sandbox_runtime_dir), pool_size=0
+        Host.detect(uid_base=settings.sandbox_uid_base, lock_dir=Path(settings.sandbox_runtime_dir) / "uids"),
+        Path(settings.sandbox_runtime_dir),
+        pool_size=0,
     )
     times = []
     for _ in range(repeat):

@@ -237,7 +237,11 @@ def make_code_runner(settings: Settings) -> tuple[Runner | None, str | None]:
     if not settings.sandbox_enabled:
         return None, "code execution is disabled (VIVA_SANDBOX_ENABLED=false)"
     try:
-        host = Host.detect(uid_base=settings.sandbox_uid_base, use_cgroups=settings.sandbox_cgroups)
+        host = Host.detect(
+            uid_base=settings.sandbox_uid_base,
+            use_cgroups=settings.sandbox_cgroups,
+            lock_dir=Path(settings.sandbox_runtime_dir) / "uids",
+        )
     except SandboxUnavailable as exc:
         return None, str(exc)
     runner = Runner(

@@ -17,7 +17,11 @@ from viva.sandbox.runner import Runner
 async def runner() -> AsyncIterator[Runner]:
     """The real sandbox runner, as the app builds it (bubblewrap must be installed: `make setup`)."""
     settings = Settings()
-    host = Host.detect(uid_base=settings.sandbox_uid_base, use_cgroups=settings.sandbox_cgroups)
+    host = Host.detect(
+        uid_base=settings.sandbox_uid_base,
+        use_cgroups=settings.sandbox_cgroups,
+        lock_dir=Path(settings.sandbox_runtime_dir) / "uids",
+    )
     r = Runner(host, Path(settings.sandbox_runtime_dir), pool_size=2, concurrency=8)
     await r.warm()
     yield r

@@ -726,3 +726,35 @@ async def test_sandboxed_code_runs_as_an_unprivileged_host_uid(runner):
         assert uids and all(uid != 0 for uid in uids), uids
     finally:
         await sandbox.kill()
+
+
+async def test_no_two_sandboxes_share_a_uid_even_across_processes(runner, tmp_path):
+    """Leases are flocks on files, so another server process on the host gets other uids."""
+    from viva.sandbox.process import Host
+
+    if not runner.host.as_root:
+        pytest.skip("as another user every sandbox runs as that user, in its own user namespace")
+    mine = [runner.host.lease_uid() for _ in range(5)]
+    try:
+        other = Host(
+            bwrap="", prlimit="", setpriv="", uid_base=runner.host.uid_base, lock_dir=runner.host.lock_dir
+        )
+        theirs = [other.lease_uid() for _ in range(5)]
+        assert len({lease.uid for lease in mine + theirs}) == 10
+        probe = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_RDWR);"
+                "fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)",
+                str(runner.host.lock_dir / str(mine[0].uid)),
+            ],
+            capture_output=True,
+            text=True,
+        )
+        assert probe.returncode != 0 and "BlockingIOError" in probe.stderr  # another process can't take it
+        for lease in theirs:
+            lease.release()
+    finally:
+        for lease in mine:
+            lease.release()

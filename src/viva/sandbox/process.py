@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import os
+import secrets
 import shutil
 from dataclasses import dataclass, field
 from itertools import count
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -26,7 +29,7 @@ MAX_FRAME_BYTES = 4 * 1024 * 1024
 RAW_TAIL_BYTES = 64 * 1024
 SANDBOX_UID = 1000
 """The uid the code sees inside its user namespace (mapped to the unprivileged host uid)."""
-_uids = count()
+_uids = count(secrets.randbelow(1000))  # each process starts probing elsewhere
 
 
 class SandboxUnavailable(Exception):
@@ -47,10 +50,11 @@ class Host:
     uid_base: int = 60000
     uid_count: int = 1000
     cgroup: cgroups.Controller | None = None
+    lock_dir: Path | None = None
     as_root: bool = field(default_factory=lambda: os.geteuid() == 0)
 
     @classmethod
-    def detect(cls, uid_base: int = 60000, use_cgroups: bool = True) -> Host:
+    def detect(cls, uid_base: int = 60000, use_cgroups: bool = True, lock_dir: Path | None = None) -> Host:
         bwrap, prlimit, setpriv = shutil.which("bwrap"), shutil.which("prlimit"), shutil.which("setpriv")
         if not bwrap or not prlimit or not setpriv:
             raise SandboxUnavailable("bubblewrap or util-linux is not installed (run `make setup`)")
@@ -60,12 +64,42 @@ class Host:
             setpriv=setpriv,
             uid_base=uid_base,
             cgroup=cgroups.Controller.detect() if use_cgroups else None,
+            lock_dir=lock_dir,
         )
 
-    def next_uid(self) -> int:
-        # A uid of its own per sandbox: rlimits on processes count per uid, and no two
-        # sandboxes can signal or ptrace each other even in theory.
-        return self.uid_base + next(_uids) % self.uid_count
+    def lease_uid(self) -> UidLease:
+        """A uid no other sandbox on this host is using (as root; else the server's own).
+
+        A uid of its own per sandbox: the process rlimit counts per uid, and no two sandboxes can
+        signal or trace each other even in theory. An flock on a file per uid makes the lease hold
+        across every server and worker process of the host; closing the file frees it."""
+        if not self.as_root:
+            return UidLease(None, None)
+        if self.lock_dir is None:
+            raise SandboxUnavailable("no directory for sandbox uid leases")
+        self.lock_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        first = next(_uids)
+        for k in range(self.uid_count):
+            uid = self.uid_base + (first + k) % self.uid_count
+            fd = os.open(self.lock_dir / str(uid), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            return UidLease(uid, fd)
+        raise SandboxUnavailable(f"all {self.uid_count} sandbox uids are in use")
+
+
+@dataclass
+class UidLease:
+    uid: int | None  # None: not root, the sandbox runs as the server's own user
+    fd: int | None
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
 
 
 def bwrap_args(runtime: Runtime, limits: Limits, seccomp_fd: int, uid: int) -> list[str]:
@@ -119,8 +153,10 @@ class Sandbox:
         frames: asyncio.StreamReader,
         transport: asyncio.BaseTransport,
         group: cgroups.Group | None,
+        lease: UidLease,
     ) -> None:
         self.proc = proc
+        self.lease = lease
         self._frames = frames
         self._transport = transport
         self.group = group
@@ -129,15 +165,15 @@ class Sandbox:
 
     @classmethod
     async def start(cls, host: Host, runtime: Runtime, extra_args: list[str], limits: Limits) -> Sandbox:
+        lease = host.lease_uid()
         result_r, result_w = os.pipe()
         loop = asyncio.get_running_loop()
         try:
             # The harness is told which fd is its private result pipe (the last argument).
-            proc = await _spawn(
-                host, runtime, [*extra_args, str(result_w)], limits, (result_w,), stdout=False
-            )
+            proc = await _spawn(host, runtime, [*extra_args, str(result_w)], limits, (result_w,), lease.uid)
         except BaseException:
             os.close(result_r)
+            lease.release()
             raise
         finally:
             os.close(result_w)
@@ -146,7 +182,7 @@ class Sandbox:
             lambda: asyncio.StreamReaderProtocol(reader, loop=loop), os.fdopen(result_r, "rb", buffering=0)
         )
         group = host.cgroup.create(limits) if host.cgroup else None
-        return cls(proc, reader, transport, group)
+        return cls(proc, reader, transport, group, lease)
 
     async def _keep_stderr(self) -> None:
         assert self.proc.stderr is not None
@@ -215,17 +251,17 @@ class Sandbox:
             await asyncio.wait_for(self._drain, 1)
         if self.group is not None:
             self.group.remove()
+        self.lease.release()  # every process of the sandbox is gone: the uid is free again
         return self.proc.returncode
 
 
 async def _spawn(
-    host: Host, runtime: Runtime, args: list[str], limits: Limits, pass_fds: tuple[int, ...], *, stdout: bool
+    host: Host, runtime: Runtime, args: list[str], limits: Limits, pass_fds: tuple[int, ...], uid: int | None
 ) -> asyncio.subprocess.Process:
     """Start `runtime` with `args` in a new sandbox, under rlimits, as the sandbox user."""
     filter_r, filter_w = os.pipe()
     os.write(filter_w, seccomp.program())  # a few hundred bytes: fits the pipe buffer
     os.close(filter_w)
-    uid = host.next_uid() if host.as_root else None
     # As root, drop to an unprivileged uid before bwrap: as uid 0 the code would run as host root
     # inside the namespaces and the process rlimit would not apply. setpriv does it after exec:
     # asking subprocess for user= makes Python fork() the whole server (milliseconds of CPU for a
@@ -245,7 +281,7 @@ async def _spawn(
         return await asyncio.create_subprocess_exec(
             *argv,
             stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE if stdout else asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE,
             pass_fds=(filter_r, *pass_fds),
             env={},
