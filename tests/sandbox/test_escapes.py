@@ -728,7 +728,7 @@ async def test_sandboxed_code_runs_as_an_unprivileged_host_uid(runner):
         await sandbox.kill()
 
 
-async def test_no_two_sandboxes_share_a_uid_even_across_processes(runner, tmp_path):
+def test_no_two_sandboxes_share_a_uid_even_across_processes(runner, tmp_path):
     """Leases are flocks on files, so another server process on the host gets other uids."""
     from viva.sandbox.process import Host
 
