@@ -46,9 +46,12 @@ class Group:
     dirs: dict[str, Path]  # controller ("unified", "memory", "pids", "cpu") → directory
 
     def add_tree(self, pid: int) -> None:
-        pids = _tree(pid)
+        """Move the processes at the bottom of `pid`'s tree (the interpreter; what it forks later
+        follows it) into this group. bwrap's own two small processes above it stay out: each
+        move costs the kernel a cgroup migration, and they run no candidate code."""
+        leaves = _leaves(pid)
         for directory in dict.fromkeys(self.dirs.values()):
-            for p in pids:
+            for p in leaves:
                 with contextlib.suppress(OSError):  # a process that already exited
                     (directory / "cgroup.procs").write_text(str(p))
 
@@ -68,6 +71,15 @@ class Group:
         for directory in dict.fromkeys(self.dirs.values()):
             with contextlib.suppress(OSError):
                 directory.rmdir()
+
+
+def _leaves(pid: int) -> list[int]:
+    tree = _tree(pid)
+    parents = set()
+    for p in tree:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            parents.add(int(Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[1]))
+    return [p for p in tree if p not in parents] or [pid]
 
 
 def _tree(pid: int) -> list[int]:

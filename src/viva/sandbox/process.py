@@ -181,7 +181,8 @@ class Sandbox:
         transport, _ = await loop.connect_read_pipe(
             lambda: asyncio.StreamReaderProtocol(reader, loop=loop), os.fdopen(result_r, "rb", buffering=0)
         )
-        group = host.cgroup.create(limits) if host.cgroup else None
+        # Writes to cgroupfs can wait milliseconds in the kernel: never on the event loop.
+        group = await asyncio.to_thread(host.cgroup.create, limits) if host.cgroup else None
         return cls(proc, reader, transport, group, lease)
 
     async def _keep_stderr(self) -> None:
@@ -228,10 +229,10 @@ class Sandbox:
             await self.proc.stdin.drain()
             self.proc.stdin.close()
 
-    def attach(self) -> None:
-        """Move the started process tree into its cgroup (before any candidate code runs)."""
+    async def attach(self) -> None:
+        """Move the started interpreter into its cgroup (before any candidate code runs)."""
         if self.group is not None:
-            self.group.add_tree(self.proc.pid)
+            await asyncio.to_thread(self.group.add_tree, self.proc.pid)
 
     def oom_kills(self) -> int:
         """How many of this sandbox's processes the kernel killed for memory so far."""
@@ -250,7 +251,7 @@ class Sandbox:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self._drain, 1)
         if self.group is not None:
-            self.group.remove()
+            await asyncio.to_thread(self.group.remove)
         self.lease.release()  # every process of the sandbox is gone: the uid is free again
         return self.proc.returncode
 

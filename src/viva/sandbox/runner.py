@@ -127,9 +127,11 @@ class Runner:
         if kind == "python":
             return ["-c", _harness("python_harness.py")]
         # The heap bound Node honours; the data rlimit and cgroup catch memory outside the heap.
+        # One V8 worker thread: less start-up CPU, and fewer threads against the process limit.
         return [
             f"--max-old-space-size={memory_mb}",
             "--max-semi-space-size=16",
+            "--v8-pool-size=1",
             "-e",
             _harness("node_harness.js"),
         ]
@@ -150,7 +152,7 @@ class Runner:
             await sandbox.kill()
             detail = sandbox.raw_stderr.strip().splitlines()[-1:] or ["no output"]
             raise SandboxUnavailable(f"the sandbox did not start: {detail[0]}")
-        sandbox.attach()
+        await sandbox.attach()
         return sandbox
 
     async def _take(self, kind: str, memory_mb: int) -> Sandbox:
@@ -333,8 +335,10 @@ class Runner:
                 started = time.monotonic()
                 continue
             if kind == "done" and started is not None and frame.get("i") == current.index:
-                oom = sandbox.oom_kills() > oom_seen
-                oom_seen = sandbox.oom_kills()
+                oom = False
+                if frame.get("kind") == "crash":  # did the kernel kill the worker for memory?
+                    oom = sandbox.oom_kills() > oom_seen
+                    oom_seen = sandbox.oom_kills()
                 elapsed = (time.monotonic() - started) * 1000
                 result.runs.append(_finished(current, frame, elapsed, limits, oom))
                 remaining.pop(0)

@@ -8,8 +8,9 @@
 "use strict";
 const fs = require("fs");
 const vm = require("vm");
-const { Readable } = require("stream");
-const { spawnSync } = require("child_process");
+// Loaded only when a job needs them (stdin mode, TypeScript), before any candidate code runs.
+let Readable = null;
+let spawnSync = null;
 const writeSync = fs.writeSync;
 const readSync = fs.readSync;
 const stringify = JSON.stringify;
@@ -174,6 +175,7 @@ async function main() {
     // TypeScript → CommonJS with the pinned esbuild, in this same sandbox; its errors are the
     // candidate's compile output. GOMAXPROCS=1: a Go program's threads count against the
     // sandbox's process limit.
+    spawnSync = require("child_process").spawnSync;
     const [tool, ...args] = job.transpile;
     const out = spawnSync(tool, args, { input: job.code, env: { GOMAXPROCS: "1" }, maxBuffer: 16 << 20 });
     if (out.status !== 0) {
@@ -183,6 +185,7 @@ async function main() {
     }
     job.code = out.stdout.toString("utf8");
   }
+  if (job.mode === "stdin") Readable = require("stream").Readable;
   const entry = job.entrypoint;
   const tail = job.mode === "stdin" ? "" :
     `\n;return (typeof ${entry} === "function") ? ${entry} : (module.exports && typeof module.exports[${stringify(entry)}] === "function") ? module.exports[${stringify(entry)}] : (typeof module.exports === "function" && module.exports.name === ${stringify(entry)}) ? module.exports : (typeof Solution === "function" && typeof Solution.prototype[${stringify(entry)}] === "function") ? ((s) => (...a) => s[${stringify(entry)}](...a))(new Solution()) : undefined;`;
