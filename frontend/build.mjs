@@ -18,5 +18,9 @@ copy("swagger-ui-dist/swagger-ui-bundle.js", "swagger-ui/swagger-ui-bundle.js");
 copy("swagger-ui-dist/swagger-ui.css", "swagger-ui/swagger-ui.css");
 copy("swagger-ui-dist/LICENSE", "swagger-ui/LICENSE");
 
+// htmx for the dashboard's progressive enhancements (live weight sum, inline forms).
+copy("htmx.org/dist/htmx.min.js", "htmx/htmx.min.js");
+copy("htmx.org/LICENSE", "htmx/LICENSE");
+
 writeFileSync(join(out, ".built"), new Date().toISOString() + "\n");
 console.log("front-end assets written to", out);

@@ -23,6 +23,8 @@ from viva.agent_profiles.schemas import AgentProfileCreate, AgentProfileFork
 from viva.auth.endpoints import router as auth_router
 from viva.auth.ratelimit import RateLimiter
 from viva.config import Settings, get_settings
+from viva.dashboard.router import router as dashboard_router
+from viva.dashboard.web import install_error_pages
 from viva.db import make_engine, make_sessionmaker
 from viva.errors import install_handlers
 from viva.events.endpoints import router as events_router
@@ -270,6 +272,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         chat_model=interviewer_model(settings),  # raises LLMConfigError on half-done LLM settings
     )
     install_handlers(app)
+    install_error_pages(app)  # HTML error pages under /dashboard; JSON everywhere else
 
     api = APIRouter(prefix=API_PREFIX)
     for router in (
@@ -287,6 +290,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api.include_router(router)
     app.include_router(api)
     app.include_router(room_router)
+    app.include_router(dashboard_router)
 
     @app.get("/healthz", tags=["Health"], summary="The process is up")
     async def healthz() -> dict[str, str]:
