@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from playwright.async_api import Browser, async_playwright
 
 from tests.fixtures.factories import Tenant
 from viva.workspaces import service as workspaces
@@ -74,3 +77,23 @@ async def member(app: FastAPI, tenant: Tenant) -> AsyncIterator[MemberFactory]:
     yield make
     for m in made:
         await m.client.aclose()
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+HAVE_CHROMIUM = CHROMIUM.exists()
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    """Debian's Chromium (never a downloaded browser), headless."""
+    if not HAVE_CHROMIUM:
+        reason = f"Debian's Chromium is missing at {CHROMIUM}; `make setup` installs it"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    ARTIFACTS.mkdir(exist_ok=True)  # noqa: ASYNC240 - once, before the browser starts
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        yield browser
+        await browser.close()
