@@ -295,6 +295,10 @@ async def attempt(db: AsyncSession, action: Callable[[], Awaitable[Any]]) -> tup
         async with db.begin_nested():
             result = await action()
         return result, None
+    except NotFound as error:
+        if "param" not in error.extra:
+            raise  # the page's own object is gone (or another workspace's): a 404 page
+        return None, FormErrors.of(error)
     except ApiError as error:
         return None, FormErrors.of(error)
     except ValidationError as exc:
