@@ -181,6 +181,24 @@ async def test_the_no_code_flow_in_chromium(
         await expect(rows.nth(1)).to_contain_text("scheduled")
         await shot(page, "participant")
 
+        # The other main pages, for the record; the first Tab reaches "Skip to content".
+        for name, file in [
+            ("Sessions", "sessions"),
+            ("API keys", "api-keys"),
+            ("Webhooks", "webhooks"),
+            ("Email outbox", "outbox"),
+            ("Workspace settings", "settings"),
+        ]:
+            await nav(page, name)
+            await expect(page.locator("h1")).to_be_visible()
+            await shot(page, file)
+        await page.keyboard.press("Tab")
+        await expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+        await page.keyboard.press("Enter")
+        await expect(page.locator("#main")).to_be_focused()
+        await nav(page, "Participants")
+        await page.get_by_role("link", name="Jane Smith").click()
+
         # A phone's width: nothing scrolls sideways.
         await page.set_viewport_size({"width": 390, "height": 844})
         await page.get_by_role("link", name="Technical").click()
