@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar, get_args
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -162,6 +162,11 @@ def needs(scope: str | None = None, *, roles: tuple[str, ...] = ()) -> Any:
 # ------------------------------------------------------------------ rendering
 
 
+# The one-line notice after a POST ("Changes saved") rides in a cookie, not the URL: a link
+# can't make our page say something we didn't, and a reload doesn't say it twice.
+NOTICE_COOKIE = "viva_notice"
+
+
 def render(
     request: Request,
     viewer: Viewer | None,
@@ -169,16 +174,27 @@ def render(
     context: Mapping[str, Any] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    return pages.TemplateResponse(
-        request, template, {"viewer": viewer, **(context or {})}, status_code=status_code
+    fragment = template.rsplit("/", 1)[-1].startswith("_")
+    notice = None if fragment else request.cookies.get(NOTICE_COOKIE)
+    response = pages.TemplateResponse(
+        request,
+        template,
+        {"viewer": viewer, "flash": unquote(notice)[:500] if notice else None, **(context or {})},
+        status_code=status_code,
     )
+    if notice:
+        response.delete_cookie(NOTICE_COOKIE, path=PREFIX)
+    return response
 
 
 def redirect(url: str, message: str | None = None) -> RedirectResponse:
-    """After a successful POST: back to a page (303, so a reload doesn't post again)."""
+    """After a POST: back to a page (303, so a reload doesn't post again), saying `message` there."""
+    response = RedirectResponse(url, status_code=303)
     if message:
-        url += ("&" if "?" in url else "?") + urlencode({"notice": message})
-    return RedirectResponse(url, status_code=303)
+        response.set_cookie(
+            NOTICE_COOKIE, quote(message[:500]), max_age=60, httponly=True, samesite="lax", path=PREFIX
+        )
+    return response
 
 
 # ------------------------------------------------------------------ forms

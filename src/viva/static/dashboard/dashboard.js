@@ -66,10 +66,4 @@ document.addEventListener("htmx:configRequest", (event) => {
 document.addEventListener("DOMContentLoaded", () => {
   const error = document.getElementById("form-error");
   if (error) error.focus();
-  // A notice is said once: drop it from the address so a reload doesn't repeat it.
-  const url = new URL(window.location.href);
-  if (url.searchParams.has("notice")) {
-    url.searchParams.delete("notice");
-    window.history.replaceState(null, "", url.pathname + url.search + url.hash);
-  }
 });
