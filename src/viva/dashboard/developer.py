@@ -279,7 +279,7 @@ async def test_webhook(db: DB, endpoint_id: uuid.UUID, viewer: Viewer = HookWrit
     _, errors = await attempt(db, ping)
     return redirect(
         viewer.url("developer", "webhooks", endpoint_id),
-        errors.general if errors else "Test event queued; its delivery appears below",
+        errors.text if errors else "Test event queued; its delivery appears below",
     )
 
 
@@ -300,7 +300,7 @@ async def retry_delivery(db: DB, delivery_id: uuid.UUID, viewer: Viewer = HookWr
     _, errors = await attempt(db, again)
     return redirect(
         viewer.url("developer", "webhooks", endpoint_id),
-        errors.general if errors else "Delivery queued again",
+        errors.text if errors else "Delivery queued again",
     )
 
 

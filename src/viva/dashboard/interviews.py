@@ -264,7 +264,7 @@ async def show_session(db: DB, request: Request, session_id: uuid.UUID, viewer: 
 async def _action(db: DB, viewer: Viewer, session_id: uuid.UUID, run: Any, done: str) -> Response:
     await sessions.get(db, viewer.workspace_id, session_id)  # 404 page when it isn't ours
     _, errors = await attempt(db, run)
-    return redirect(viewer.url("sessions", session_id), errors.general if errors else done)
+    return redirect(viewer.url("sessions", session_id), errors.text if errors else done)
 
 
 @router.post("/sessions/{session_id}/cancel")
@@ -337,7 +337,7 @@ async def review(db: DB, request: Request, session_id: uuid.UUID, viewer: Viewer
     back = form.get("_back") if form.get("_back") == "queue" else None
     target = viewer.url("reviews") if back and not errors else viewer.url("sessions", session_id)
     if errors:
-        return redirect(target, errors.general or "")
+        return redirect(target, errors.text)
     outcome = (result.review or {}).get("advanced")
     words = {
         "scheduled": "the next stage is scheduled",

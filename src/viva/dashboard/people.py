@@ -316,7 +316,7 @@ async def set_status(
     found, errors = await attempt(db, change)
     return redirect(
         viewer.url("participants", participant_id),
-        errors.general if errors else f"Participant {found.status}",
+        errors.text if errors else f"Participant {found.status}",
     )
 
 

@@ -205,7 +205,7 @@ async def set_status(db: DB, request: Request, template_id: uuid.UUID, viewer: V
     template, errors = await attempt(db, change)
     return redirect(
         viewer.url("templates", template_id),
-        errors.general if errors else f"Template is now {template.status}",
+        errors.text if errors else f"Template is now {template.status}",
     )
 
 

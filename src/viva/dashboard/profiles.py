@@ -226,7 +226,7 @@ async def fork_profile(db: DB, request: Request, viewer: Viewer = Writer) -> Res
 
     profile, errors = await attempt(db, fork)
     if errors:
-        return redirect(viewer.url("agent-profiles", library=1), errors.general)
+        return redirect(viewer.url("agent-profiles", library=1), errors.text)
     return redirect(
         viewer.url("agent-profiles", profile.id, "edit"), f"Forked into your workspace as “{profile.name}”"
     )
@@ -283,5 +283,5 @@ async def delete_profile(
     await service.get(db, viewer.workspace_id, profile_id)  # 404 page when it isn't ours
     _, errors = await attempt(db, delete)
     if errors:
-        return redirect(viewer.url("agent-profiles", profile_id), errors.general)
+        return redirect(viewer.url("agent-profiles", profile_id), errors.text)
     return redirect(viewer.url("agent-profiles"), "Agent profile deleted")

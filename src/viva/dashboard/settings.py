@@ -84,4 +84,4 @@ async def change_role(db: DB, request: Request, user_id: uuid.UUID, viewer: View
         return await workspaces.set_role(db, viewer.workspace_id, user_id, role)
 
     _, errors = await attempt(db, change)
-    return redirect(viewer.url("settings"), errors.general if errors else f"Role changed to {role}")
+    return redirect(viewer.url("settings"), errors.text if errors else f"Role changed to {role}")

@@ -282,6 +282,13 @@ class FormErrors:
     general: str | None = None
     status: int = 400
 
+    @property
+    def text(self) -> str:
+        """Everything in one line, for an action that answers with a notice, not a form."""
+        if self.fields:
+            return "; ".join(self.fields.values())
+        return self.general or "Something went wrong"
+
     @classmethod
     def of(cls, error: ApiError) -> FormErrors:
         found = cls(status=error.status)
