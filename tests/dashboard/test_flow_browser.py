@@ -15,8 +15,48 @@ from tests.fixtures.live import live_server
 WAIT_MS = 15_000
 
 
+# Every visible text's contrast with the background behind it (WCAG 2.1 relative luminance):
+# 4.5:1, or 3:1 for large text (24 px, or 18.66 px bold).
+LOW_CONTRAST = """() => {
+  const parse = (c) => {
+    const m = c.match(/rgba?\\(([^)]+)\\)/);
+    if (!m) return null;
+    const p = m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number);
+    return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 };
+  };
+  const lum = ({ r, g, b }) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const behind = (el) => {
+    for (; el; el = el.parentElement) {
+      const c = parse(getComputedStyle(el).backgroundColor);
+      if (c && c.a > 0.5) return c;
+    }
+    return { r: 255, g: 255, b: 255, a: 1 };
+  };
+  const bad = [];
+  for (const el of document.querySelectorAll("body *")) {
+    if (![...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+    const st = getComputedStyle(el);
+    const unseen = st.visibility === "hidden" || el.getClientRects().length === 0;
+    if (unseen || el.closest(".visually-hidden")) continue;
+    const a = lum(parse(st.color)), b = lum(behind(el));
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const size = parseFloat(st.fontSize), bold = parseInt(st.fontWeight, 10) >= 700;
+    const need = size >= 24 || (size >= 18.66 && bold) ? 3 : 4.5;
+    const what = `${el.tagName}.${el.className}: ${el.textContent.trim().slice(0, 40)}`;
+    if (ratio < need) bad.push(`${ratio.toFixed(2)} ${what}`);
+  }
+  return bad;
+}"""
+
+
 async def shot(page: Page, name: str) -> None:
+    """Save the page for the record, checking its text contrast on the way."""
     await page.screenshot(path=ARTIFACTS / f"dashboard-{name}.png", full_page=True)
+    low = await page.evaluate(LOW_CONTRAST)
+    assert low == [], (name, low)
 
 
 async def nav(page: Page, name: str) -> None:
@@ -98,6 +138,16 @@ async def test_the_no_code_flow_in_chromium(
         await expect(page.locator("#weight-sum")).to_contain_text("100")
         await expect(page.locator("#weight-sum")).to_contain_text("ready to save")
         await expect(save).to_be_enabled()
+        # A fourth row pushes the sum over; removing it (in place, renumbered) brings it back.
+        await page.get_by_role("button", name="Add dimension").click()
+        await page.locator("#f-evaluationDimensions-3-name").fill("Extra")
+        await page.locator("#f-evaluationDimensions-3-weight").fill("10")
+        await expect(page.locator("#weight-sum")).to_contain_text("110")
+        await expect(save).to_be_disabled()
+        await page.get_by_role("button", name="Remove dimension 4").click()
+        await expect(page.locator("#dimension-rows tr")).to_have_count(3)
+        await expect(page.locator("#weight-sum")).to_contain_text("100")
+        await expect(save).to_be_enabled()
         await shot(page, "profile-editor")
         await save.click()
         await expect(page.get_by_text("Agent profile “Backend interviewer” created")).to_be_visible()
@@ -137,6 +187,17 @@ async def test_the_no_code_flow_in_chromium(
         await page.get_by_label("Template").select_option(label="Backend Engineer")
         await page.get_by_role("button", name="Save participant").click()
         await expect(page.get_by_text("Jane Smith added")).to_be_visible()
+        # The list filters as you type (htmx), without leaving the page.
+        await nav(page, "Participants")
+        await page.get_by_label("Name or email").fill("zzz")
+        await expect(page.get_by_text("Nobody matches these filters")).to_be_visible()
+        await page.get_by_label("Name or email").fill("")
+        await page.get_by_label("Name or email").press_sequentially("jan", delay=150)
+        await expect(page.get_by_label("Name or email")).to_be_focused()
+        await expect(page.get_by_label("Name or email")).to_have_value("jan")
+        await expect(page.get_by_role("link", name="Jane Smith")).to_be_visible()
+        assert "q=jan" in page.url
+        await page.get_by_role("link", name="Jane Smith").click()
         await page.get_by_role("link", name="Schedule a session").first.click()
         await page.locator("#f-stage").select_option("screen")
         await page.get_by_role("button", name="Schedule and send invite").click()
