@@ -15,6 +15,7 @@ from tests.dashboard.conftest import MemberFactory
 from tests.dashboard.test_pages import build_pipeline, created_id
 from tests.dashboard.test_profiles import profile_form
 from tests.fixtures.factories import Tenant, profile_body
+from tests.room.helpers import play, scheduled
 from viva.models import InterviewSession
 from viva.sessions import live
 
@@ -165,3 +166,25 @@ async def test_the_dashboard_says_what_the_api_says(
         found = re.search(rf'id="f-{field}-error">([^<]+)<', r.text)
         assert found, (field, issue)
         assert html.unescape(found.group(1)) == issue["message"]
+
+
+async def test_a_scored_session_its_citations_and_rescore(
+    client: httpx.AsyncClient, member: MemberFactory, tenant: Tenant, worker: Any
+) -> None:
+    s = await scheduled(
+        client, tenant, stage={"type": "technical", "stage_name": "Technical Screen", "duration_minutes": 10}
+    )
+    r = await client.post(f"{s['path']}/start", json={"consent": True})
+    assert r.status_code == 200, r.text
+    await play(client, s["path"])
+    await worker.drain()
+    owner = await member("owner")
+    page = await owner.client.get(owner.url("sessions", s["id"]))
+    assert 'id="overall-score"' in page.text and "Recommendation:" in page.text
+    cited = set(re.findall(r'href="#turn-(\d+)"', page.text))
+    assert cited, "the scorecard cites the transcript"
+    assert all(f'id="turn-{n}"' in page.text for n in cited)  # every citation lands on a turn
+    assert "Earlier scorecards" not in page.text
+    r = await owner.post(owner.url("sessions", s["id"], "rescore"))
+    page = await owner.client.get(r.headers["location"])
+    assert "Scored again" in page.text and "Earlier scorecards" in page.text and "v1 (" in page.text
