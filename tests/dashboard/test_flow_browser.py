@@ -109,6 +109,8 @@ async def test_the_no_code_flow_in_chromium(
         page = await context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
+        # A script or style the Content-Security-Policy blocked shows up as a console error.
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("dialog", lambda d: d.accept())
 
         await page.goto(f"{base}/dashboard")
