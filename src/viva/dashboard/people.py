@@ -206,10 +206,16 @@ async def import_csv(db: DB, request: Request, viewer: Viewer = Writer) -> Respo
     if step == "create":
         raw = form.get("rows")
         rows = json.loads(raw) if isinstance(raw, str) and raw else []
-        result = await service.create_many(db, viewer.workspace_id, rows[:MAX_BULK])
-        return render(
-            request, viewer, "participants/import.html", {**context, "result": result, "total": len(rows)}
-        )
+        rows = rows[:MAX_BULK] if isinstance(rows, list) else []
+        if not request.headers.get("hx-request"):  # without script: every row in one request
+            result = await service.create_many(db, viewer.workspace_id, rows)
+            progress = _progress(
+                rows, len(rows), len(result.created), [x.model_dump() for x in result.skipped]
+            )
+            return render(
+                request, viewer, "participants/import.html", {**context, **progress, "result": True}
+            )
+        return await _import_chunk(request, viewer, db, rows, form)
     upload = form.get("file")
     text = ""
     if isinstance(upload, UploadFile):
@@ -238,6 +244,41 @@ async def import_csv(db: DB, request: Request, viewer: Viewer = Writer) -> Respo
             "rows_json": json.dumps(rows),
         },
     )
+
+
+IMPORT_CHUNK = 50
+
+
+async def _import_chunk(request: Request, viewer: Viewer, db: DB, rows: list[Any], form: Any) -> Response:
+    """With htmx the import runs IMPORT_CHUNK rows per request, each committed on its own, and
+    the page shows the progress; the next chunk is asked for by the fragment it returns."""
+
+    def number(name: str) -> int:
+        raw = form.get(name)
+        return int(raw) if isinstance(raw, str) and raw.isdigit() else 0
+
+    offset, created = number("offset"), number("created")
+    raw_skipped = form.get("skipped")
+    skipped = json.loads(raw_skipped) if isinstance(raw_skipped, str) and raw_skipped else []
+    result = await service.create_many(db, viewer.workspace_id, rows[offset : offset + IMPORT_CHUNK])
+    created += len(result.created)
+    skipped += [{**s.model_dump(), "index": s.index + offset} for s in result.skipped]
+    done = min(offset + IMPORT_CHUNK, len(rows))
+    return render(
+        request, viewer, "participants/_import_progress.html", _progress(rows, done, created, skipped)
+    )
+
+
+def _progress(rows: list[Any], done: int, created: int, skipped: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "done": done,
+        "total": len(rows),
+        "created": created,
+        "skipped": skipped,
+        "skipped_json": json.dumps(skipped),
+        "rows_json": json.dumps(rows),
+        "finished": done >= len(rows),
+    }
 
 
 # ------------------------------------------------------------------ one participant
