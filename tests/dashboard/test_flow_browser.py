@@ -5,6 +5,7 @@ queue, and find stage 2 scheduled. Screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from playwright.async_api import Browser, Page, expect
@@ -199,8 +200,14 @@ async def test_the_no_code_flow_in_chromium(
         await expect(page.get_by_label("Name or email")).to_have_value("jan")
         await expect(page.get_by_role("link", name="Jane Smith")).to_be_visible()
         assert "q=jan" in page.url
-        await page.get_by_role("link", name="Jane Smith").click()
+        await expect(page.get_by_role("link", name="Jane Smith")).to_be_visible()
+        # Scheduling from the sessions page: choosing the participant brings their template's stages.
+        await nav(page, "Sessions")
         await page.get_by_role("link", name="Schedule a session").first.click()
+        await expect(page.locator("input#f-stage")).to_be_visible()  # no template yet: a free label
+        await page.get_by_label("Participant").select_option(label="Jane Smith <jane@example.com>")
+        await expect(page.locator("select#f-stage option")).to_have_count(3)
+        await expect(page.get_by_label("Template")).to_have_value(re.compile(r"^[0-9a-f-]{36}$"))
         await page.locator("#f-stage").select_option("screen")
         await page.get_by_role("button", name="Schedule and send invite").click()
         await expect(page.get_by_text("Session scheduled")).to_be_visible()

@@ -179,14 +179,19 @@ async def _schedule_form(
 
 @router.get("/sessions/new")
 async def new_session(db: DB, request: Request, viewer: Viewer = Writer) -> Response:
+    q = request.query_params
     v: dict[str, Any] = {"timezone": "UTC"}
-    candidate = uuid_or_none(request.query_params.get("candidate"))
+    candidate = uuid_or_none(q.get("candidate") or q.get("candidate_id"))
     if candidate:
         person = await participants.get(db, viewer.workspace_id, candidate)
         v |= {
             "candidate_id": str(person.id),
             "evaluation_template_id": str(person.evaluation_template_id or ""),
         }
+    # The form asks again (htmx) when the participant or template changes, to offer that
+    # template's stages; a template chosen by hand wins over the participant's own.
+    if q.get("_changed") == "evaluation_template_id" and uuid_or_none(q.get("evaluation_template_id")):
+        v["evaluation_template_id"] = q["evaluation_template_id"]
     return await _schedule_form(db, request, viewer, v)
 
 
