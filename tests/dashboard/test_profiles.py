@@ -44,3 +44,49 @@ async def test_live_weight_sum(member: MemberFactory) -> None:
         params={"evaluationDimensions.0.weight": "50", "evaluationDimensions.1.weight": "30"},
     )
     assert "<strong>80</strong>" in r.text and "must be 100" in r.text and "disabled" in r.text
+
+
+async def test_rule_based_scoring_rules_in_rows(member: MemberFactory) -> None:
+    owner = await member("owner")
+    rule = "scoring.recommendationLogic.rules.0."
+    form = profile_form(**{"scoring.scoringMethod": "rule_based"})
+    r = await owner.post(owner.url("agent-profiles", "new"), form)
+    assert r.status_code == 400 and "Required when scoringMethod is rule_based" in r.text
+    bad = form + [
+        (rule + "when.dimension", "Charisma"),
+        (rule + "when.op", ">="),
+        (rule + "when.value", "7"),
+        (rule + "recommendation", "hire"),
+        ("scoring.recommendationLogic.default", "no_hire"),
+    ]
+    r = await owner.post(owner.url("agent-profiles", "new"), bad)
+    assert r.status_code == 400
+    assert 'id="f-scoring-recommendationLogic-rules-0-when-dimension-error">Unknown dimension' in r.text
+    good = [(k, "Communication" if v == "Charisma" else v) for k, v in bad]
+    r = await owner.post(owner.url("agent-profiles", "new"), good)
+    assert r.status_code == 303, r.text
+    page = await owner.client.get(r.headers["location"])
+    assert "When <strong>Communication</strong> &gt;= 7: <strong>hire</strong>" in page.text
+    assert "Otherwise: <strong>no_hire</strong>" in page.text
+    # An unused blank rule row (the "Add rule" button's) doesn't stop a save.
+    r = await owner.post(owner.url("agent-profiles", "new"), profile_form() + [(rule + "when.op", "")])
+    assert r.status_code == 303, r.text
+
+
+async def test_the_editor_without_script(member: MemberFactory) -> None:
+    owner = await member("owner")
+    r = await owner.post(owner.url("agent-profiles", "new"), profile_form() + [("_action", "add_dimension")])
+    assert r.status_code == 200 and 'name="evaluationDimensions.3.name"' in r.text
+    r = await owner.post(owner.url("agent-profiles", "new"), profile_form() + [("_remove_dimension", "0")])
+    assert (
+        'value="Problem solving"' not in r.text
+        and 'name="evaluationDimensions.0.name" type="text" value="Communication"' in r.text
+    )
+    r = await owner.post(owner.url("agent-profiles", "new"), profile_form() + [("_action", "add_rule")])
+    assert 'name="scoring.recommendationLogic.rules.0.when.dimension"' in r.text
+    # With htmx the new row comes from the server, numbered after the rows on the page.
+    r = await owner.client.get(
+        owner.url("agent-profiles", "rule-row"),
+        params={"scoring.recommendationLogic.rules.0.when.value": "1"},
+    )
+    assert 'name="scoring.recommendationLogic.rules.1.when.dimension"' in r.text

@@ -3,7 +3,6 @@ dimension editor whose weight sum updates as you type (htmx) and is checked by t
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
@@ -18,6 +17,7 @@ from viva.agent_profiles.schemas import (
     AgentProfileUpdate,
     Depth,
     Difficulty,
+    Op,
     Scale,
     ScoringMethod,
     Style,
@@ -40,12 +40,10 @@ from viva.dashboard.web import (
     unflatten,
 )
 from viva.db import DB
-from viva.errors import ValidationFailed
 
 router = APIRouter(prefix="/{slug}/agent-profiles")
 Reader = needs("interviews.read")
 Writer = needs("interviews.write")
-LOGIC = "scoring.recommendationLogic"
 OPTIONS = {
     "useCase": choices(UseCase),
     "tone": choices(Tone),
@@ -54,6 +52,7 @@ OPTIONS = {
     "probingDepth": choices(Depth),
     "scale": choices(Scale),
     "scoringMethod": choices(ScoringMethod),
+    "op": choices(Op),
 }
 BLANK: dict[str, Any] = {
     "useCase": "hiring",
@@ -71,47 +70,26 @@ BLANK: dict[str, Any] = {
 }
 
 
-def _rows(values: dict[str, Any]) -> int:
-    found = [k.split(".")[1] for k in values if k.startswith("evaluationDimensions.")]
+DIMENSIONS = "evaluationDimensions"
+RULES = "scoring.recommendationLogic.rules"
+GROUPS = {"dimension": DIMENSIONS, "rule": RULES}  # the editor's two kinds of numbered rows
+
+
+def _count(values: dict[str, Any], prefix: str) -> int:
+    """How many rows of `prefix.N.…` the values hold."""
+    found = [k[len(prefix) + 1 :].split(".")[0] for k in values if k.startswith(prefix + ".")]
     return max([int(i) + 1 for i in found if i.isdigit()], default=0)
 
 
 def _weight_sum(values: dict[str, Any]) -> tuple[float, bool]:
     total = 0.0
     for key, value in values.items():
-        if key.startswith("evaluationDimensions.") and key.endswith(".weight"):
+        if key.startswith(DIMENSIONS + ".") and key.endswith(".weight"):
             try:
                 total += float(value)
             except (TypeError, ValueError):
                 continue
     return round(total, 2), abs(total - 100) <= WEIGHT_TOLERANCE
-
-
-def _payload(items: list[tuple[str, str]]) -> dict[str, Any]:
-    payload = unflatten(items)
-    logic = (payload.get("scoring") or {}).get("recommendationLogic")
-    if isinstance(logic, str):
-        try:
-            payload["scoring"]["recommendationLogic"] = json.loads(logic)
-        except json.JSONDecodeError as exc:
-            raise ValidationFailed.at(
-                ["scoring", "recommendationLogic"], f"Not valid JSON: {exc.msg}"
-            ) from None
-    return payload
-
-
-def _form_values(profile_read: dict[str, Any]) -> dict[str, Any]:
-    logic = profile_read["scoring"].pop("recommendationLogic", None)
-    values = flatten(profile_read)
-    values[LOGIC] = json.dumps(logic, indent=2) if logic else ""
-    return values
-
-
-def _collapse(errors: FormErrors) -> FormErrors:
-    """Errors inside the JSON of the recommendation rules belong to that one text box."""
-    for key in [k for k in errors.fields if k.startswith(LOGIC + ".")]:
-        errors.fields.setdefault(LOGIC, f"{key[len(LOGIC) + 1 :]}: {errors.fields.pop(key)}")
-    return errors
 
 
 def _form(
@@ -120,10 +98,10 @@ def _form(
     values: dict[str, Any],
     errors: FormErrors | None = None,
     profile: Any = None,
-    extra_row: bool = False,
+    add: str | None = None,
 ) -> HTMLResponse:
-    rows = max(_rows(values) + (1 if extra_row else 0), 1)
     total, ok = _weight_sum(values)
+    names = [v for k, v in values.items() if k.startswith(DIMENSIONS + ".") and k.endswith(".name") and v]
     return render(
         request,
         viewer,
@@ -134,7 +112,9 @@ def _form(
             "v": values,
             "e": errors.fields if errors else {},
             "errors": errors,
-            "rows": rows,
+            "rows": max(_count(values, DIMENSIONS) + (add == "dimension"), 1),
+            "rules": _count(values, RULES) + (add == "rule"),
+            "dimension_names": names,
             "total": total,
             "ok": ok,
             "options": OPTIONS,
@@ -144,22 +124,40 @@ def _form(
     )
 
 
-def _edited_rows(items: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], bool]:
-    """The no-script dimension editor: "Add dimension" and "Remove" buttons post the form back."""
+def _edited_rows(items: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], str | None, bool]:
+    """The editor without script: "Add …" and "Remove" buttons post the form back to be shown
+    again with a row more or less. Returns the items, the kind of row to add, and whether
+    the form is only being edited (not saved)."""
     actions = dict(items)
-    remove = actions.get("_remove")
-    if remove is not None and remove.isdigit():
-        prefix = f"evaluationDimensions.{remove}."
-        return [(k, v) for k, v in items if not k.startswith(prefix)], True
-    return items, actions.get("_action") == "add_dimension"
+    for kind, prefix in GROUPS.items():
+        remove = actions.get(f"_remove_{kind}")
+        if remove is not None and remove.isdigit():
+            return [(k, v) for k, v in items if not k.startswith(f"{prefix}.{remove}.")], None, True
+        if actions.get("_action") == f"add_{kind}":
+            return items, kind, True
+    return items, None, False
 
 
-def _renumbered(values: dict[str, Any]) -> dict[str, Any]:
+def _values(items: list[tuple[str, str]]) -> dict[str, Any]:
+    """What the form shows again: the posted values, each row group renumbered from 0."""
+    values = {k: v for k, v in items if k != "csrf_token" and not k.startswith("_")}
     payload = unflatten(values.items())
-    return {
-        **{k: v for k, v in values.items() if not k.startswith("evaluationDimensions.")},
-        **flatten({"evaluationDimensions": payload.get("evaluationDimensions", [])}),
-    }
+    for prefix in GROUPS.values():
+        node: Any = payload
+        for part in prefix.split("."):
+            node = node.get(part, {}) if isinstance(node, dict) else {}
+        values = {k: v for k, v in values.items() if not k.startswith(prefix + ".")}
+        values.update(flatten(node if isinstance(node, list) else [], prefix=prefix))
+    return values
+
+
+def _payload(items: list[tuple[str, str]]) -> dict[str, Any]:
+    """The form as the API's body. No rules and no default: no recommendationLogic (null on edit)."""
+    payload = unflatten(items)
+    scoring = payload.setdefault("scoring", {})
+    if not scoring.get("recommendationLogic"):
+        scoring["recommendationLogic"] = None
+    return payload
 
 
 @router.get("")
@@ -191,17 +189,17 @@ async def new_profile(request: Request, viewer: Viewer = Writer) -> Response:
 
 @router.post("/new")
 async def create_profile(db: DB, request: Request, viewer: Viewer = Writer) -> Response:
-    items, rerender = _edited_rows(await form_items(request))
-    values = _renumbered({k: v for k, v in items if k != "csrf_token" and not k.startswith("_")})
-    if rerender:
-        return _form(request, viewer, values, extra_row=dict(items).get("_action") == "add_dimension")
+    items, add, editing = _edited_rows(await form_items(request))
+    values = _values(items)
+    if editing:
+        return _form(request, viewer, values, add=add)
 
     async def create() -> Any:
         return await service.create(db, viewer.workspace_id, parse(AgentProfileCreate, _payload(items)))
 
     profile, errors = await attempt(db, create)
     if errors:
-        return _form(request, viewer, values, _collapse(errors))
+        return _form(request, viewer, values, errors)
     return redirect(viewer.url("agent-profiles", profile.id), f"Agent profile “{profile.name}” created")
 
 
@@ -213,8 +211,15 @@ async def weight_sum(request: Request, viewer: Viewer = Reader) -> Response:
 
 @router.get("/dimension-row")
 async def dimension_row(request: Request, viewer: Viewer = Writer) -> Response:
-    index = _rows(dict(request.query_params))
+    index = _count(dict(request.query_params), DIMENSIONS)
     return render(request, viewer, "profiles/_dimension_row.html", {"i": index, "v": {}, "e": {}})
+
+
+@router.get("/rule-row")
+async def rule_row(request: Request, viewer: Viewer = Writer) -> Response:
+    index = _count(dict(request.query_params), RULES)
+    context = {"i": index, "v": {}, "e": {}, "options": OPTIONS}
+    return render(request, viewer, "profiles/_rule_row.html", context)
 
 
 @router.post("/fork")
@@ -246,7 +251,7 @@ async def show_profile(db: DB, request: Request, profile_id: uuid.UUID, viewer: 
 @router.get("/{profile_id}/edit")
 async def edit_profile(db: DB, request: Request, profile_id: uuid.UUID, viewer: Viewer = Writer) -> Response:
     profile = service.to_read(await service.get(db, viewer.workspace_id, profile_id))
-    return _form(request, viewer, _form_values(profile.model_dump(mode="json")), profile=profile)
+    return _form(request, viewer, flatten(profile.model_dump(mode="json")), profile=profile)
 
 
 @router.post("/{profile_id}/edit")
@@ -254,22 +259,19 @@ async def update_profile(
     db: DB, request: Request, profile_id: uuid.UUID, viewer: Viewer = Writer
 ) -> Response:
     profile = service.to_read(await service.get(db, viewer.workspace_id, profile_id))
-    items, rerender = _edited_rows(await form_items(request))
-    values = _renumbered({k: v for k, v in items if k != "csrf_token" and not k.startswith("_")})
-    if rerender:
-        extra = dict(items).get("_action") == "add_dimension"
-        return _form(request, viewer, values, profile=profile, extra_row=extra)
+    items, add, editing = _edited_rows(await form_items(request))
+    values = _values(items)
+    if editing:
+        return _form(request, viewer, values, profile=profile, add=add)
 
     async def update() -> Any:
         payload = _payload(items)
         parse(AgentProfileCreate, payload)  # a cleared required field says "Required", as on create
-        if LOGIC not in dict(items) or not dict(items)[LOGIC].strip():
-            payload.setdefault("scoring", {})["recommendationLogic"] = None
         return await service.update(db, viewer.workspace_id, profile_id, parse(AgentProfileUpdate, payload))
 
     updated, errors = await attempt(db, update)
     if errors:
-        return _form(request, viewer, values, _collapse(errors), profile=profile)
+        return _form(request, viewer, values, errors, profile=profile)
     return redirect(viewer.url("agent-profiles", updated.id), "Changes saved")
 
 

@@ -4,14 +4,20 @@
 
 document.documentElement.classList.add("js");
 
+// Rows are named by position (`evaluationDimensions.2.weight`, like the API's issue paths):
+// after one is removed, the rest are numbered again from 0.
 function renumber(tbody) {
+  const prefix = tbody.dataset.rows;
+  const field = new RegExp("^" + prefix.replace(/\./g, "\\.") + "\\.\\d+\\.");
+  const id = new RegExp("^f-" + prefix.replace(/\./g, "-") + "-\\d+-");
   tbody.querySelectorAll("tr").forEach((row, index) => {
-    row.querySelectorAll("[name^='evaluationDimensions.']").forEach((input) => {
-      input.name = input.name.replace(/^evaluationDimensions\.\d+\./, `evaluationDimensions.${index}.`);
-      input.id = input.name.replace(/\./g, "-").replace(/^/, "f-");
+    row.querySelectorAll("[name]").forEach((input) => {
+      if (!field.test(input.name)) return;
+      input.name = input.name.replace(field, `${prefix}.${index}.`);
+      input.id = "f-" + input.name.replace(/\./g, "-");
     });
-    row.querySelectorAll("label[for^='f-evaluationDimensions-']").forEach((label) => {
-      label.htmlFor = label.htmlFor.replace(/^f-evaluationDimensions-\d+-/, `f-evaluationDimensions-${index}-`);
+    row.querySelectorAll("label[for]").forEach((label) => {
+      label.htmlFor = label.htmlFor.replace(id, `f-${prefix.replace(/\./g, "-")}-${index}-`);
     });
     const remove = row.querySelector(".js-remove-row");
     if (remove) remove.value = String(index);
@@ -23,7 +29,8 @@ document.addEventListener("click", (event) => {
   if (remove) {
     event.preventDefault();
     const tbody = remove.closest("tbody");
-    if (tbody.querySelectorAll("tr").length > 1) {
+    // The last dimension stays (a profile needs one); any rule may go.
+    if (tbody.dataset.rows !== "evaluationDimensions" || tbody.querySelectorAll("tr").length > 1) {
       remove.closest("tr").remove();
       renumber(tbody);
       document.body.dispatchEvent(new Event("dimensions-changed"));
