@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ASSETS := src/viva/static/build/.built
-DEBIAN := curl:curl chromium:chromium
+DEBIAN := curl:curl chromium:chromium bwrap:bubblewrap prlimit:util-linux
 
 .PHONY: serve test setup lint bench clean
 
@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
-$(ASSETS): frontend/package.json frontend/package-lock.json frontend/build.mjs
+$(ASSETS): frontend/package.json frontend/package-lock.json frontend/build.mjs frontend/editor.js
 	cd frontend && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	node frontend/build.mjs
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,6 +32,7 @@ from typing import Any
 
 import httpx
 import orjson
+from benchserver import free_port, wait_until  # bench/benchserver.py, beside this script
 from sqlalchemy import create_engine, delete, func, insert, make_url, pool, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -55,7 +55,6 @@ BATCH = 5_000
 GOAL_RATIO = 3.0
 DEFAULT_SQLITE = Path(tempfile.gettempdir()) / "viva-bench" / "api_overhead.db"
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/viva_bench"
-START_TIMEOUT_S = 60.0
 REQUEST_TIMEOUT_S = 30.0
 
 
@@ -221,12 +220,6 @@ async def direct_page(sessions: async_sessionmaker[AsyncSession], ws_id: uuid.UU
 # --- the server -----------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def server(database_url: str) -> Iterator[str]:
     """uvicorn with one worker on a free loopback port; yields its base URL.
@@ -263,7 +256,7 @@ def server(database_url: str) -> Iterator[str]:
     with log_path.open("wb") as log:
         proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
         try:
-            wait_ready(proc, base)
+            wait_until(proc, f"{base}/readyz", "uvicorn")
             yield base
         except BaseException:
             tail = log_path.read_text(errors="replace").splitlines()[-15:]
@@ -276,21 +269,6 @@ def server(database_url: str) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-
-
-def wait_ready(proc: subprocess.Popen[bytes], base: str) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while True:
-        if proc.poll() is not None:
-            raise SystemExit(f"uvicorn exited with {proc.returncode} before it was ready")
-        try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            raise SystemExit(f"uvicorn not ready after {START_TIMEOUT_S:.0f} s")
-        time.sleep(0.1)
 
 
 # --- the run --------------------------------------------------------------------------------

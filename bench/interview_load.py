@@ -33,7 +33,6 @@ import os
 import random
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -47,6 +46,7 @@ from typing import Any
 
 import httpx
 from benchdb import fresh_postgres, sync_url  # bench/benchdb.py, beside this script
+from benchserver import free_port, start_viva, stop, wait_until
 from sqlalchemy import create_engine, pool, text
 
 from viva import quickstart
@@ -60,7 +60,6 @@ DEFAULT_STEPS = "1,5,10,15,20,30,40,60,80,120"
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/viva_bench_interviews"
 LOG_DIR = Path(tempfile.gettempdir()) / "viva-bench"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-START_TIMEOUT_S = 60.0
 REQUEST_TIMEOUT_S = 60.0
 IDLE_S = 3.0  # how long the idle server's CPU use is measured after the warm-up
 HEARTBEAT_S = 15.0  # the room page sends /signals at least every 20 s
@@ -122,12 +121,6 @@ def serve_fake(port: int) -> None:
 
 
 # --- processes and /proc --------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def cpu_seconds(pid: int) -> float:
@@ -213,68 +206,21 @@ class Servers:
 
     def start_viva(self, database_url: str, workdir: Path) -> None:
         self.database_url = database_url
-        port = free_port()
-        self.base = f"http://127.0.0.1:{port}"
+        log = LOG_DIR / "interview_load-server.log"
+        self.logs.append(log)
         env = {
-            **os.environ,
-            "VIVA_DATABASE_URL": database_url,
-            "VIVA_PUBLIC_URL": self.base,
-            "VIVA_SECRET_KEY_FILE": str(workdir / "secret.key"),
             "VIVA_LLM_PROVIDER": "openai",
             "VIVA_LLM_BASE_URL": f"{self.fake_url}/v1",
             "VIVA_LLM_MODEL": "fake",
             "VIVA_LLM_API_KEY": "x",
             "VIVA_ALLOW_PRIVATE_URLS": "true",
-            # Scheduling hundreds of sessions through the API must not hit the per-key limit;
-            # the limiter still runs on every request. The room's per-link limit is untouched.
-            "VIVA_RATE_LIMIT_PER_MINUTE": "100000",
-            "VIVA_LOG_LEVEL": "warning",
         }
-        env.pop("VIVA_SECRET_KEY", None)
-        viva = Path(sys.executable).parent / "viva"
-        command = [str(viva)] if viva.exists() else [sys.executable, "-m", "viva.cli"]
-        log = LOG_DIR / "interview_load-server.log"
-        self.logs.append(log)
-        with log.open("wb") as out:
-            self.viva = subprocess.Popen(
-                [*command, "serve", "--host", "127.0.0.1", "--port", str(port)],
-                env=env,
-                cwd=workdir,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        wait_until(self.viva, f"{self.base}/readyz", "viva serve")
-        # A fresh database: `viva serve` printed the first-start API key (all scopes) once.
-        found = re.search(r"API key\s*:\s*(\S+)", log.read_text(errors="replace"))
-        if found is None:
-            raise SystemExit(f"no first-start API key in {log}")
-        self.api_key = found.group(1)
+        # A fresh database: `viva serve` prints the first-start API key (all scopes) once.
+        self.viva, self.base, self.api_key = start_viva(database_url, workdir, log, env)
 
     def stop(self) -> None:
         for proc in (self.viva, self.fake):
-            if proc is not None and proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
-
-
-def wait_until(proc: subprocess.Popen[bytes], url: str, what: str) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while True:
-        if proc.poll() is not None:
-            raise SystemExit(f"{what} exited with {proc.returncode} before it was ready")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            raise SystemExit(f"{what} not ready after {START_TIMEOUT_S:.0f} s")
-        time.sleep(0.1)
+            stop(proc)
 
 
 @contextmanager

@@ -37,9 +37,7 @@ import math
 import os
 import re
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -50,6 +48,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import benchserver  # bench/benchserver.py, beside this script
 import httpx
 from benchdb import fresh_postgres  # bench/benchdb.py, beside this script
 from sqlalchemy import make_url
@@ -72,7 +71,6 @@ GRADER_MARK = "You are an impartial interview assessor"  # the grader's system p
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/bench_scoring"
 LOG_DIR = Path(tempfile.gettempdir()) / "viva-bench"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-START_TIMEOUT_S = 60.0
 SCORED_TIMEOUT_S = 60.0
 MAX_TURNS = 30  # the simulator ends the interview itself after this many answers
 
@@ -164,69 +162,14 @@ class TimedGrader:
 # --- viva serve -----------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def viva_serve(
     name: str, database_url: str, workdir: Path, env_extra: dict[str, str]
 ) -> Iterator[tuple[str, str]]:
     """`viva serve` on a free loopback port; yields (base URL, the first-start API key)."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VIVA_")}
-    env |= {
-        "VIVA_DATABASE_URL": database_url,
-        "VIVA_PUBLIC_URL": base,
-        "VIVA_SECRET_KEY_FILE": str(workdir / "secret.key"),
-        "VIVA_ALLOW_PRIVATE_URLS": "true",  # the receiver is on loopback
-        "VIVA_LOG_LEVEL": "warning",
-        **env_extra,
-    }
-    viva = Path(sys.executable).parent / "viva"
-    command = [str(viva)] if viva.exists() else [sys.executable, "-m", "viva.cli"]
-    log = LOG_DIR / f"scoring-{name}.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [*command, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=workdir,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit(f"viva serve exited with {proc.returncode} (see {log})")
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit(f"viva serve not ready after {START_TIMEOUT_S:.0f} s (see {log})")
-            time.sleep(0.1)
-        found = re.search(r"API key\s*:\s*(\S+)", log.read_text(errors="replace"))
-        if found is None:
-            raise SystemExit(f"no first-start API key in {log}: is the database fresh?")
-        yield base, found.group(1)
-    except BaseException:
-        tail = log.read_text(errors="replace").splitlines()[-15:]
-        print(f"{log}, last lines:", *tail, sep="\n  ", file=sys.stderr)
-        raise
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    env = {"VIVA_ALLOW_PRIVATE_URLS": "true", **env_extra}  # the receiver is on loopback
+    with benchserver.viva_serve(database_url, workdir, LOG_DIR / f"scoring-{name}.log", env) as served:
+        yield served
 
 
 # --- through the API ------------------------------------------------------------------------------

@@ -67,6 +67,8 @@ def settings(database_url: str) -> Settings:
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     app = create_app(settings)
     yield app
+    if app.state.code_runner is not None:  # its started sandboxes (no lifespan runs here)
+        await app.state.code_runner.close()
     await app.state.engine.dispose()
 
 

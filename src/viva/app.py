@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic.json_schema import models_json_schema
 from sqlalchemy import text
+from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from viva import __version__, logs, schema
@@ -22,6 +23,7 @@ from viva.agent_profiles.endpoints import router as agent_profiles_router
 from viva.agent_profiles.schemas import AgentProfileCreate, AgentProfileFork
 from viva.auth.endpoints import router as auth_router
 from viva.auth.ratelimit import RateLimiter
+from viva.code_execution.endpoints import router as code_execution_router
 from viva.config import Settings, get_settings
 from viva.dashboard.router import router as dashboard_router
 from viva.dashboard.web import install_error_pages
@@ -35,7 +37,11 @@ from viva.jobs.context import JobContext
 from viva.jobs.worker import Worker
 from viva.kit.net import guarded_client
 from viva.kit.secretbox import SecretBox, load_or_create_key
+from viva.mcp.server import PATH as MCP_PATH
+from viva.mcp.server import McpEndpoint
 from viva.participants.endpoints import router as participants_router
+from viva.sandbox.process import Host, SandboxUnavailable
+from viva.sandbox.runner import Runner
 from viva.sessions.endpoints import outbox_router
 from viva.sessions.endpoints import router as sessions_router
 from viva.templates.endpoints import stages_router, templates_router
@@ -228,19 +234,42 @@ def make_worker(app: FastAPI, **overrides: Any) -> Worker:
     return Worker(context, **options)
 
 
+def make_code_runner(settings: Settings) -> tuple[Runner | None, str | None]:
+    """The sandbox runner, or None and the reason (code execution then answers 502)."""
+    if not settings.sandbox_enabled:
+        return None, "code execution is disabled (VIVA_SANDBOX_ENABLED=false)"
+    try:
+        host = Host.detect(uid_base=settings.sandbox_uid_base, use_cgroups=settings.sandbox_cgroups)
+    except SandboxUnavailable as exc:
+        return None, str(exc)
+    runner = Runner(
+        host,
+        Path(settings.sandbox_runtime_dir),
+        pool_size=settings.sandbox_pool_size,
+        concurrency=settings.sandbox_concurrency,
+    )
+    return runner, None
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application. Tests pass their own Settings; `viva serve` uses the env."""
     settings = settings or get_settings()
     logs.configure(settings.log_level)
     engine = make_engine(settings.database_url)
+    mcp = McpEndpoint()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         worker = make_worker(app) if settings.run_worker else None
         running = asyncio.create_task(worker.run()) if worker else None
+        if app.state.code_runner is not None:
+            await app.state.code_runner.warm()
         try:
-            yield
+            async with mcp.manager.run():  # the SDK's task group that serves /api/mcp
+                yield
         finally:
+            if app.state.code_runner is not None:
+                await app.state.code_runner.close()
             await app.state.interviewer.drain()  # turns whose candidate disconnected still get stored
             if worker and running:
                 worker.stop()  # running jobs finish; nothing new is claimed
@@ -271,6 +300,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sessionmaker=app.state.sessionmaker,
         chat_model=interviewer_model(settings),  # raises LLMConfigError on half-done LLM settings
     )
+    app.state.code_runner, app.state.code_runner_error = make_code_runner(settings)
     install_handlers(app)
     install_error_pages(app)  # HTML error pages under /dashboard; JSON everywhere else
 
@@ -285,12 +315,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         webhook_deliveries_router,
         events_router,
         outbox_router,
+        code_execution_router,
         auth_router,
     ):
         api.include_router(router)
     app.include_router(api)
     app.include_router(room_router)
     app.include_router(dashboard_router)
+    # A plain route, not a Mount: a Mount would answer POST /api/mcp with a redirect to /api/mcp/.
+    # POST only: stateless with JSON answers, there is no stream to GET and no session to DELETE
+    # (a GET would otherwise hold an empty event stream open forever); the others are a 405.
+    app.router.routes.append(Route(MCP_PATH, endpoint=mcp, methods=["POST"]))
 
     @app.get("/healthz", tags=["Health"], summary="The process is up")
     async def healthz() -> dict[str, str]:

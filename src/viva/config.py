@@ -91,6 +91,37 @@ class Settings(BaseSettings):
         description="How long a candidate may be gone (no heartbeat) before the interview fails.",
     )
 
+    sandbox_enabled: bool = Field(
+        default=True,
+        description="Run code (POST /code-executions, the room's editor) in bubblewrap sandboxes; "
+        "false: those answer 502.",
+    )
+    sandbox_pool_size: int = Field(
+        default=2, ge=0, le=32, description="Started, single-use sandboxes kept ready per language."
+    )
+    sandbox_concurrency: int = Field(
+        default=8, ge=1, le=256, description="Code runs at once; more requests wait their turn (within 15 s)."
+    )
+    sandbox_max_memory_mb: int = Field(
+        default=1024, ge=32, le=4096, description="Largest memory_limit_mb a request may ask for."
+    )
+    sandbox_uid_base: int = Field(
+        default=60000,
+        ge=1000,
+        description="When the server runs as root, each sandbox runs as its own uid from here up "
+        "(1000 uids, none of which may own files).",
+    )
+    sandbox_runtime_dir: str = Field(
+        default="/var/lib/viva/sandbox",
+        description="Where interpreters the sandbox user could not otherwise reach (e.g. under /root) "
+        "are mirrored by hard link, when the server runs as root.",
+    )
+    sandbox_cgroups: bool = Field(
+        default=True,
+        description="Also limit memory, processes and CPU with cgroups where the host delegates them "
+        "(rlimits always apply).",
+    )
+
     @property
     def sqlalchemy_url(self) -> str:
         """The URL with the async driver SQLAlchemy needs, whatever form the operator gave."""

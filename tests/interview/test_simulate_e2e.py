@@ -105,6 +105,13 @@ async def test_a_strong_candidate_completes_the_interview(database_url, tenant, 
     # The stored transcript, through the API, is the conversation the candidate had.
     assert stored["status"] == "completed" and stored["session"]["status"] == "completed"
     assert spoken(stored["turns"]) == [(t.seq, t.speaker, t.kind, t.text) for t in result.turns]
+    # The coding task was solved in the editor, against its hidden tests too, and recorded.
+    assert "coding_task" in kinds
+    assert [(c["passed"], c["kind"]) for c in result.code_results] == [
+        (result.code_results[0]["total"], "submit")
+    ]
+    submits = [t for t in stored["turns"] if t["event"] == "code_submit"]
+    assert len(submits) == 1 and submits[0]["data"]["passed"] == submits[0]["data"]["total"] > 2
 
 
 async def test_injection_attempts_do_not_steer_the_interview(database_url, tenant, frozen_clock):

@@ -9,11 +9,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from viva.auth import service
 from viva.auth.service import Principal
 from viva.db import DB
-from viva.errors import Forbidden, TooManyRequests, Unauthorized
+from viva.errors import TooManyRequests, Unauthorized
 
 SESSION_COOKIE = "viva_session"
 CSRF_HEADER = "x-csrf-token"
@@ -29,6 +30,37 @@ def _bearer(request: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
+async def authenticate(
+    request: Request, db: AsyncSession, api_key: str | None, *, allow_cookie: bool = True
+) -> Principal:
+    """Who is calling (API key, or the dashboard cookie when allowed), counted against the
+    caller's rate limit. Shared by the REST routes and the MCP endpoint."""
+    account_slug = request.query_params.get("accountSlug") or None
+    secret = api_key or _bearer(request)
+    cookie = request.cookies.get(SESSION_COOKIE) if allow_cookie else None
+    if secret:
+        principal = await service.authenticate_api_key(db, secret, account_slug)
+    elif cookie:
+        principal = await service.authenticate_cookie(
+            db,
+            cookie,
+            account_slug,
+            request.headers.get(CSRF_HEADER),
+            unsafe_method=request.method not in SAFE_METHODS,
+        )
+    else:
+        raise Unauthorized("Missing API key: send it in the x-api-key header")
+    allowed, headers = await request.app.state.rate_limiter.hit(principal.rate_limit_key)
+    # The response middleware copies these onto whatever response goes out.
+    request.state.rate_limit_headers = headers
+    if not allowed:
+        raise TooManyRequests(
+            "Rate limit exceeded; retry after the number of seconds in Retry-After",
+            headers=headers,
+        )
+    return principal
+
+
 class Authenticate:
     def __init__(self, scope: str | None) -> None:
         self.scope = scope
@@ -39,35 +71,9 @@ class Authenticate:
         db: DB,
         api_key: Annotated[str | None, Depends(api_key_scheme)] = None,
     ) -> Principal:
-        account_slug = request.query_params.get("accountSlug") or None
-        secret = api_key or _bearer(request)
-        cookie = request.cookies.get(SESSION_COOKIE)
-        if secret:
-            principal = await service.authenticate_api_key(db, secret, account_slug)
-        elif cookie:
-            principal = await service.authenticate_cookie(
-                db,
-                cookie,
-                account_slug,
-                request.headers.get(CSRF_HEADER),
-                unsafe_method=request.method not in SAFE_METHODS,
-            )
-        else:
-            raise Unauthorized("Missing API key: send it in the x-api-key header")
-        allowed, headers = await request.app.state.rate_limiter.hit(principal.rate_limit_key)
-        # The response middleware copies these onto whatever response goes out.
-        request.state.rate_limit_headers = headers
-        if not allowed:
-            raise TooManyRequests(
-                "Rate limit exceeded; retry after the number of seconds in Retry-After",
-                headers=headers,
-            )
-        if self.scope and self.scope not in principal.scopes:
-            raise Forbidden(
-                f"This key lacks the '{self.scope}' scope required here",
-                code="missing_scope",
-                scope=self.scope,
-            )
+        principal = await authenticate(request, db, api_key)
+        if self.scope:
+            service.require_scope(principal, self.scope)
         request.state.principal = principal
         return principal
 

@@ -43,6 +43,16 @@ class Principal:
         return f"api_key:{self.api_key_id}" if self.api_key_id else f"user:{self.user_id}"
 
 
+def require_scope(principal: Principal, scope: str) -> None:
+    """403 `missing_scope`, naming the scope, unless the caller holds it."""
+    if scope not in principal.scopes:
+        raise Forbidden(
+            f"This key lacks the '{scope}' scope required here",
+            code="missing_scope",
+            scope=scope,
+        )
+
+
 def validate_scopes(scopes: Iterable[str]) -> list[str]:
     scopes = list(dict.fromkeys(scopes))
     unknown = [s for s in scopes if s not in ALL_SCOPES]

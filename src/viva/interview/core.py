@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from viva.interview import coding_tasks
 from viva.interview import questions as qb
 
 Speaker = Literal["interviewer", "candidate"]
@@ -269,11 +270,13 @@ class FollowUp:
 
 @dataclass(frozen=True)
 class PoseCodingTask:
-    """Open the code editor with a task for `dimension`; `task` is the built-in engine's statement."""
+    """Open the code editor with a task for `dimension`: `task` is its statement, `task_id` names
+    it in coding_tasks.TASKS (signature, visible and hidden tests)."""
 
     dimension: str
     difficulty: str = "medium"
     task: str = ""
+    task_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -593,7 +596,8 @@ def decide(config: InterviewConfig, transcript: Sequence[Turn], elapsed_seconds:
         and not st.coding_posed
         and st.spent[code_dim] < budget[code_dim]
     ):
-        return PoseCodingTask(dimension=code_dim, difficulty=st.level, task=qb.coding_task_for(st.level))
+        task = coding_tasks.for_difficulty(st.level)
+        return PoseCodingTask(dimension=code_dim, difficulty=st.level, task=task.statement, task_id=task.id)
 
     planned = planned_questions(config)
     if all(st.asked[d.name] >= planned[d.name] for d in config.dimensions):

@@ -14,6 +14,8 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from viva.interview import coding_tasks
+
 if TYPE_CHECKING:
     from viva.interview.core import Dimension, InterviewConfig
 
@@ -331,14 +333,6 @@ _FOLLOW_UPS: dict[str, tuple[str, ...]] = {
     ),
 }
 
-_CODING_TASKS: dict[str, str] = {
-    "easy": "Write a function that returns the second largest distinct number in a list, or None if there "
-    "is none.",
-    "medium": "Write a function that groups a list of words into anagram groups and returns the groups "
-    "sorted by size, largest first.",
-    "hard": "Implement a rate limiter that allows at most N events per sliding window of T seconds; the "
-    "current time is passed in as an argument.",
-}
 
 
 def _index(key: str, n: int, seed: int) -> int:
@@ -445,7 +439,7 @@ def follow_up_for(reason: str, dimension: Dimension, count: int, *, seed: int = 
 
 def coding_task_for(difficulty: str) -> str:
     """The built-in coding task statement for a difficulty."""
-    return _CODING_TASKS.get(difficulty, _CODING_TASKS["medium"])
+    return coding_tasks.for_difficulty(difficulty).statement
 
 
 _GREETINGS: dict[str, str] = {

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi import Path as PathParam
@@ -15,8 +15,8 @@ from fastapi.templating import Jinja2Templates
 
 from viva.db import DB
 from viva.errors import NotFound, TooManyRequests, ValidationFailed
-from viva.interview import runner
-from viva.interview.schemas import EndBody, SignalsBody, StartBody, TurnBody
+from viva.interview import coding, runner
+from viva.interview.schemas import CodeBody, EndBody, SignalsBody, StartBody, TurnBody
 from viva.kit.crypto import token_hash
 from viva.sessions import live
 
@@ -133,3 +133,20 @@ async def signals(db: DB, token: Token, body: SignalsBody) -> dict[str, Any]:
 async def end(db: DB, iv: Interviewer, token: Token, body: EndBody) -> dict[str, Any]:
     session = await runner.end_by_candidate(db, iv, token)
     return await runner.state(db, session)
+
+
+@router.post("/{token}/code/{action}", dependencies=[Limited], summary="Run the visible tests, or submit")
+async def code(
+    request: Request, iv: Interviewer, token: Token, action: Literal["run", "submit"], body: CodeBody
+) -> dict[str, Any]:
+    state = request.app.state
+    data = await coding.run(
+        iv.sessionmaker,
+        state.code_runner,
+        state.code_runner_error,
+        token,
+        body.language,
+        body.code,
+        submit=action == "submit",
+    )
+    return {"data": data}

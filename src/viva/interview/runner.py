@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from viva.agent_profiles import service as agent_profiles
 from viva.config import Settings
 from viva.errors import Conflict
-from viva.interview import core
+from viva.interview import coding_tasks, core
 from viva.interview import questions as qb
 from viva.kit import clock
 from viva.kit.secretbox import SecretBox
@@ -181,10 +181,13 @@ def awaiting(session: InterviewSession, turns: list[TranscriptTurn]) -> str | No
     return "candidate" if isinstance(move, core.Wait) else "interviewer"
 
 
-def open_coding_task(turns: list[TranscriptTurn]) -> str | None:
-    """The coding task statement currently in the editor (the last one posed), if any."""
+def open_coding_task(turns: list[TranscriptTurn]) -> tuple[coding_tasks.CodingTask, str | None] | None:
+    """The coding task currently in the editor (the last one posed) and its dimension, if any."""
     posed = [t for t in turns if t.kind == "coding_task"]
-    return (posed[-1].data or {}).get("task") or posed[-1].text if posed else None
+    if not posed:
+        return None
+    task = coding_tasks.TASKS.get(str((posed[-1].data or {}).get("task_id") or ""))
+    return (task, posed[-1].dimension) if task else None
 
 
 # ------------------------------------------------------------------ what is said
@@ -241,7 +244,7 @@ def utterances(config: core.InterviewConfig, move: core.Move) -> list[Utterance]
                 f"Pose this coding task for '{move.dimension}' and ask the candidate to solve it in the "
                 f"editor and explain their approach. The task: {move.task}",
                 move.dimension,
-                {"task": move.task, "difficulty": move.difficulty},
+                {"task": move.task, "task_id": move.task_id, "difficulty": move.difficulty},
             )
         ]
     if isinstance(move, core.WrapUp):
@@ -471,8 +474,22 @@ async def state(db: AsyncSession, session: InterviewSession) -> dict[str, Any]:
         "server_time": clock.isoformat(clock.now()),
         "end_reason": session.end_reason,
         "awaiting": awaiting(session, turns),
-        "coding_task": open_coding_task(turns) if session.status == "in_progress" else None,
+        "coding_task": _coding_task_view(turns) if session.status == "in_progress" else None,
         "turns": [live.turn_read(t, full=False) for t in turns if t.speaker in live.SPOKEN],
+    }
+
+
+def _coding_task_view(turns: list[TranscriptTurn]) -> dict[str, Any] | None:
+    found = open_coding_task(turns)
+    if found is None:
+        return None
+    task, _ = found
+    runs = [t for t in turns if t.event in ("code_run", "code_submit")]
+    last = runs[-1].data if runs else None
+    return {
+        **task.public(),
+        "last_code": last.get("code") if last else None,
+        "last_language": last.get("language") if last else None,
     }
 
 

@@ -59,3 +59,8 @@ class SignalsBody(StrictModel):
 
 class EndBody(StrictModel):
     pass
+
+
+class CodeBody(StrictModel):
+    language: Literal["python", "javascript", "typescript"] = Field(description="The editor's language")
+    code: Annotated[str, NoNul, Field(max_length=64 * 1024)] = Field(description="The editor's contents")

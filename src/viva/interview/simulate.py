@@ -17,7 +17,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -79,6 +79,7 @@ class SimulationResult:
     rate_limited: int = 0
     ended_by_simulator: bool = False
     error: str | None = None
+    code_results: list[dict[str, Any]] = field(default_factory=list)  # each code submission's result
 
     @property
     def interviewer_turns(self) -> list[SimTurn]:
@@ -185,6 +186,8 @@ class _Simulation:
         # The answer composed for an interviewer turn, kept so a resend is the same text with the
         # same client_turn_id (the server then stores it once).
         self.pending: tuple[int, str] | None = None
+        self.coded: set[int] = set()  # coding-task turns the candidate already submitted code for
+        self.code_results: list[dict[str, Any]] = []
 
     # --- HTTP -----------------------------------------------------------------------------
 
@@ -240,6 +243,23 @@ class _Simulation:
             return  # a heartbeat is best effort; the next turn request shows whether we are connected
         if response.status_code >= 400:
             self._emit("heartbeat_failed", {"status_code": response.status_code})
+
+    async def _submit_code(self, question: SimTurn) -> None:
+        """Submit the persona's code for the open coding task (once per task turn)."""
+        self.coded.add(question.seq)
+        task = (await self._state()).get("coding_task")
+        code = personas.code_for(self.persona, str(task.get("id")), "python") if task else None
+        if code is None:
+            return
+        response = await self._send("POST", "code/submit", {"language": "python", "code": code})
+        if response.status_code >= 400:
+            # The interview goes on without a code run (e.g. no sandbox on this host: 502).
+            error = _error_code(response)[1]
+            self._emit("code_failed", {"status_code": response.status_code, "error": error})
+            return
+        data = response.json()["data"]
+        self.code_results.append(data)
+        self._emit("code", {"passed": data["passed"], "total": data["total"]})
 
     async def _end(self) -> None:
         response = await self._send("POST", "end", {})
@@ -386,6 +406,8 @@ class _Simulation:
                 if self.answers >= self.max_turns:
                     await self._end()
                     break
+                if question.kind == "coding_task" and question.seq not in self.coded:
+                    await self._submit_code(question)
                 text = await self._compose(question)
                 body = {"text": text, "client_turn_id": f"sim-{self.seed}-{question.seq}"}
             elif awaiting != "interviewer":
@@ -466,6 +488,7 @@ class _Simulation:
             rate_limited=self.rate_limited,
             ended_by_simulator=self.ended_by_simulator,
             error=self.error,
+            code_results=self.code_results,
         )
 
 

@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from viva.errors import Conflict, NotFound
 from viva.kit import clock
 from viva.llm.base import ChatModel, LLMError
-from viva.models import InterviewSession, Scorecard
+from viva.models import InterviewSession, Scorecard, TranscriptTurn
 from viva.pipeline import service as pipeline
 from viva.scoring import heuristic, llm_grader
-from viva.scoring.rubric import OutputFlags, ScoringSpec, TranscriptTurnIn
+from viva.scoring.rubric import CodeResultIn, OutputFlags, ScoringSpec, TranscriptTurnIn
 from viva.scoring.rubric import Scorecard as ScorecardResult
 from viva.sessions import live
 from viva.sessions import service as sessions
@@ -46,10 +46,34 @@ def output_flags(session: InterviewSession) -> OutputFlags:
     return OutputFlags.from_data(((session.interview_snapshot or {}).get("profile") or {}).get("output"))
 
 
+@dataclasses.dataclass(frozen=True)
+class GradingInputs:
+    """What the grader reads: the transcript, and the tests the candidate's code passed."""
+
+    turns: list[TranscriptTurnIn]
+    code_results: list[CodeResultIn]
+
+
+def code_results_of(stored: list[TranscriptTurn]) -> list[CodeResultIn]:
+    """Per coding task, the candidate's last submission, else their last run of the visible tests."""
+    latest: dict[str, tuple[int, CodeResultIn]] = {}
+    for t in stored:
+        if t.event not in ("code_run", "code_submit") or not isinstance(t.data, dict):
+            continue
+        task = str(t.data.get("task_id") or "")
+        rank = 1 if t.event == "code_submit" else 0
+        if task in latest and latest[task][0] > rank:
+            continue
+        result = CodeResultIn(t.dimension, int(t.data.get("passed") or 0), int(t.data.get("total") or 0))
+        latest[task] = (rank, result)
+    return [result for _, result in latest.values()]
+
+
 async def grade(
-    session: InterviewSession, turns: list[TranscriptTurnIn], chat_model: ChatModel | None
+    session: InterviewSession, inputs: GradingInputs, chat_model: ChatModel | None
 ) -> ScorecardResult:
     spec = spec_of(session)
+    turns, code = inputs.turns, inputs.code_results
     signals = session.authenticity_signals
     if chat_model is not None:
         snapshot = session.interview_snapshot or {}
@@ -57,24 +81,33 @@ async def grade(
         try:
             # Blind scoring: the name is redacted from the transcript; email is never sent.
             return await llm_grader.grade(
-                chat_model, spec, turns, authenticity_signals=signals, redact=[p for p in name.split() if p]
+                chat_model,
+                spec,
+                turns,
+                code_results=code,
+                authenticity_signals=signals,
+                redact=[p for p in name.split() if p],
             )
         except (LLMError, llm_grader.GraderOutputError) as error:
             log.warning(
                 "LLM grader failed; heuristic scorecard instead", session_id=str(session.id), error=str(error)
             )
-            card = heuristic.grade(spec, turns, authenticity_signals=signals)
+            card = heuristic.grade(spec, turns, code_results=code, authenticity_signals=signals)
             card.summary = f"{card.summary} (Scored by the built-in heuristic: the language model failed.)"
             return card
-    return heuristic.grade(spec, turns, authenticity_signals=signals)
+    return heuristic.grade(spec, turns, code_results=code, authenticity_signals=signals)
 
 
-async def grading_inputs(db: AsyncSession, session: InterviewSession) -> list[TranscriptTurnIn]:
-    """The transcript as the grader sees it; 409 unless the session is a completed interview."""
+async def grading_inputs(db: AsyncSession, session: InterviewSession) -> GradingInputs:
+    """The transcript and code results as the grader sees them; 409 unless the session is a
+    completed interview."""
     if session.status != "completed" or session.manual or session.interview_snapshot is None:
         raise Conflict("Only a completed interview can be scored", code="not_scorable")
     stored = await live.transcript(db, session)
-    return [TranscriptTurnIn(t.seq, t.speaker, t.kind, t.text, t.dimension) for t in stored]
+    return GradingInputs(
+        [TranscriptTurnIn(t.seq, t.speaker, t.kind, t.text, t.dimension) for t in stored],
+        code_results_of(stored),
+    )
 
 
 async def score(

@@ -23,10 +23,10 @@ async def score_session(ctx: JobContext, db: AsyncSession, payload: dict[str, An
         session = await sessions.for_job(read, session_id)
         if session is None or session.scored_at is not None:
             return  # erased, or already scored by an earlier attempt of this job
-        turns = await service.grading_inputs(read, session)
+        inputs = await service.grading_inputs(read, session)
     model = interviewer_model(ctx.settings)
     try:
-        card = await service.grade(session, turns, model)
+        card = await service.grade(session, inputs, model)
     finally:
         if model is not None:
             await model.aclose()

@@ -216,11 +216,11 @@ async def rescore(
     session, _ = await service.get(db, principal.workspace_id, session_id)
     if session.scored_at is None:
         raise Conflict("The first scoring has not finished yet", code="not_scored")
-    turns = await scoring.grading_inputs(db, session)
+    inputs = await scoring.grading_inputs(db, session)
     # The request's transaction ends before grading: a language model may take many seconds and,
     # on SQLite, an open transaction holds the only write lock. Storing starts a new one.
     await db.commit()
-    card = await scoring.grade(session, turns, request.app.state.interviewer.chat_model)
+    card = await scoring.grade(session, inputs, request.app.state.interviewer.chat_model)
     session, _ = await service.get(db, principal.workspace_id, session_id)
     await scoring.store(db, session, card, d, "rescore")
     return {"data": await scoring.view(db, session)}

@@ -16,7 +16,7 @@ IdempotencyKeyText = Annotated[str, Field(min_length=1, max_length=255, pattern=
 Language = Annotated[str, Field(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", max_length=35)]
 
 
-def _aware(value: datetime | None) -> datetime | None:
+def aware(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         raise ValueError("Include a timezone, e.g. 2026-06-02T07:48:31.200Z")
     return value
@@ -45,14 +45,14 @@ class SessionCreate(StrictModel):
     force: bool = Field(default=False, description="Schedule even if an open session exists")
     accountSlug: str | None = Field(default=None, description="Accepted for compatibility")  # noqa: N815
 
-    _aware = field_validator("scheduled_at")(_aware)
+    _aware = field_validator("scheduled_at")(aware)
     _zone = field_validator("timezone")(_zone)
 
 
 class Reschedule(StrictModel):
     scheduled_at: datetime
 
-    _aware = field_validator("scheduled_at")(_aware)
+    _aware = field_validator("scheduled_at")(aware)
 
 
 class ReviewBody(StrictModel):

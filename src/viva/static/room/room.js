@@ -39,6 +39,16 @@
     sendButton: $("send-button"),
     editorPanel: $("editor-panel"),
     codingTask: $("coding-task"),
+    taskTitle: $("task-title"),
+    examples: $("examples"),
+    examplesCount: $("examples-count"),
+    examplesList: $("examples-list"),
+    hiddenCount: $("hidden-count"),
+    editorLanguage: $("editor-language"),
+    editorBox: $("editor"),
+    runButton: $("run-button"),
+    submitCodeButton: $("submit-code-button"),
+    codeResults: $("code-results"),
     finishedView: $("finished-view"),
     finishedThanks: $("finished-thanks"),
     finishedClosed: $("finished-closed"),
@@ -66,6 +76,9 @@
     hiddenSince: null,
     blurredSince: null,
     lastPasteAt: -Infinity,
+    task: null, // the coding task in the editor (the room's GET /state coding_task)
+    editor: null, // window.VivaEditor instance
+    codeBusy: false,
   };
 
   // --- HTTP ------------------------------------------------------------------------------
@@ -243,9 +256,116 @@
   }
 
   function renderCodingTask(task) {
-    el.codingTask.textContent = task || "";
     el.editorPanel.hidden = !task;
     el.interviewView.classList.toggle("has-editor", Boolean(task));
+    if (!task) {
+      room.task = null;
+      return;
+    }
+    if (room.task && room.task.id === task.id) return; // already in the editor, with the candidate's edits
+    room.task = task;
+    el.taskTitle.textContent = task.title ? `: ${task.title}` : "";
+    el.codingTask.textContent = task.statement;
+    el.examplesCount.textContent = String(task.visible_tests.length);
+    el.hiddenCount.textContent = String(task.hidden_tests);
+    el.examplesList.replaceChildren(
+      ...task.visible_tests.map((t) => {
+        const item = document.createElement("li");
+        const code = document.createElement("code");
+        code.textContent = `${task.entrypoint[el.editorLanguage.value] || "f"}(${t.input.map((a) => JSON.stringify(a)).join(", ")}) → ${JSON.stringify(t.expected_output)}`;
+        item.append(code);
+        return item;
+      })
+    );
+    const language = task.last_language || el.editorLanguage.value || "python";
+    el.editorLanguage.value = language;
+    const doc = task.last_code || task.starter[language];
+    if (room.editor) {
+      room.editor.setLanguage(language);
+      room.editor.value = doc;
+    } else if (window.VivaEditor) {
+      room.editor = window.VivaEditor.create(el.editorBox, {
+        language,
+        doc,
+        label: "Code editor",
+        onChange: (_text, update) => editorBurst.input(update.transactions.some((tr) => tr.isUserEvent("input.paste"))),
+        onPaste: (chars) => {
+          room.lastPasteAt = performance.now();
+          record({ type: "paste", target: "editor", chars });
+        },
+      });
+    }
+  }
+
+  function changeLanguage() {
+    if (!room.task || !room.editor) return;
+    const language = el.editorLanguage.value;
+    const starters = Object.values(room.task.starter);
+    // Untouched starter code follows the language; the candidate's own code stays as it is.
+    if (starters.includes(room.editor.value) || !room.editor.value.trim()) room.editor.value = room.task.starter[language];
+    room.editor.setLanguage(language);
+  }
+
+  function describeResult(result) {
+    const item = document.createElement("li");
+    item.className = `code-result is-${result.status}`;
+    const head = document.createElement("p");
+    const badge = document.createElement("span");
+    badge.className = "badge";
+    badge.textContent = result.status.replace("_", " ");
+    head.append(badge, ` ${result.hidden ? `Hidden test ${result.index + 1}` : result.name}`);
+    item.append(head);
+    if (!result.hidden) {
+      const lines = [];
+      if (result.status === "failed") {
+        lines.push(`expected ${JSON.stringify(result.expected_output)}`, `got      ${JSON.stringify(result.actual_output)}`);
+      }
+      if (result.error) lines.push(result.error.trim());
+      if (result.stdout) lines.push(`printed: ${result.stdout.trim()}`);
+      if (lines.length) {
+        const pre = document.createElement("pre");
+        pre.textContent = lines.join("\n");
+        item.append(pre);
+      }
+    }
+    return item;
+  }
+
+  function showCodeResults(data) {
+    const summary = document.createElement("p");
+    summary.className = "code-summary";
+    const what = data.kind === "submit" ? "Submitted" : "Examples";
+    summary.textContent = `${what}: ${data.passed} of ${data.total} tests passed.`;
+    const parts = [summary];
+    if (data.compile_output) {
+      const pre = document.createElement("pre");
+      pre.className = "compile-output";
+      pre.textContent = data.compile_output;
+      parts.push(pre);
+    }
+    const list = document.createElement("ol");
+    list.className = "code-result-list";
+    list.append(...data.results.map(describeResult));
+    parts.push(list);
+    el.codeResults.replaceChildren(...parts);
+  }
+
+  async function runCode(action) {
+    if (!room.task || !room.editor || room.codeBusy) return;
+    room.codeBusy = true;
+    el.runButton.disabled = el.submitCodeButton.disabled = true;
+    el.codeResults.textContent = action === "submit" ? "Running every test…" : "Running the examples…";
+    try {
+      const body = await api(`/code/${action}`, { language: el.editorLanguage.value, code: room.editor.value });
+      showCodeResults(body.data);
+    } catch (error) {
+      const why = error instanceof HttpError && error.status === 408 ? "Your code took too long to run." : error.message;
+      el.codeResults.textContent = `The code could not be run: ${why}`;
+      if (error instanceof HttpError && error.status === 409) resync();
+    } finally {
+      room.codeBusy = false;
+      el.runButton.disabled = el.submitCodeButton.disabled = false;
+    }
   }
 
   // --- timer -----------------------------------------------------------------------------
@@ -435,7 +555,7 @@
       return;
     }
     el.answer.value = "";
-    resetBurst();
+    chatBurst.reset();
     sendAnswer(text, newTurnId());
   }
 
@@ -649,51 +769,52 @@
   // Typing bursts: text growing by BURST_CHARS or more within BURST_WINDOW_MS without a
   // paste. Samples are (time, length after the input); the length only changes at a sample,
   // so the growth over the window is the length now minus that of the last sample before it.
-  const burst = { samples: [], active: null, timer: null };
+  // One detector per place the candidate types: the chat box and the code editor.
+  function burstDetector(target, lengthNow) {
+    const burst = { samples: [], active: null, timer: null };
 
-  function resetBurst() {
-    endBurst();
-    burst.samples = [{ t: -Infinity, len: el.answer.value.length }];
-  }
-
-  function endBurst() {
-    clearTimeout(burst.timer);
-    const active = burst.active;
-    burst.active = null;
-    if (!active) return;
-    record({
-      type: "typing_burst",
-      target: "chat",
-      chars: active.endLen - active.startLen,
-      ms: Math.round(active.endT - active.startT),
-    });
-    burst.samples = [{ t: -Infinity, len: el.answer.value.length }];
-  }
-
-  el.answer.addEventListener("input", (event) => {
-    const now = performance.now();
-    const len = el.answer.value.length;
-    if (event.inputType === "insertFromPaste" || now - room.lastPasteAt < BURST_WINDOW_MS) {
-      resetBurst();
-      return;
-    }
-    burst.samples.push({ t: now, len });
-    while (burst.samples.length > 1 && burst.samples[1].t <= now - BURST_WINDOW_MS) burst.samples.shift();
-    const baseline = burst.samples[0];
-    const grown = len - baseline.len;
-    if (burst.active && grown < BURST_CHARS) {
-      endBurst();
-    } else if (burst.active) {
-      burst.active.endT = now;
-      burst.active.endLen = len;
-    } else if (grown >= BURST_CHARS) {
-      burst.active = { startT: burst.samples[1].t, startLen: baseline.len, endT: now, endLen: len };
-    }
-    if (burst.active) {
+    function end() {
       clearTimeout(burst.timer);
-      burst.timer = setTimeout(endBurst, BURST_WINDOW_MS);
+      const active = burst.active;
+      burst.active = null;
+      if (active) {
+        record({ type: "typing_burst", target, chars: active.endLen - active.startLen, ms: Math.round(active.endT - active.startT) });
+      }
+      burst.samples = [{ t: -Infinity, len: lengthNow() }];
     }
-  });
+
+    function input(pasted) {
+      const now = performance.now();
+      const len = lengthNow();
+      if (pasted || now - room.lastPasteAt < BURST_WINDOW_MS) {
+        end();
+        return;
+      }
+      burst.samples.push({ t: now, len });
+      while (burst.samples.length > 1 && burst.samples[1].t <= now - BURST_WINDOW_MS) burst.samples.shift();
+      const baseline = burst.samples[0];
+      const grown = len - baseline.len;
+      if (burst.active && grown < BURST_CHARS) {
+        end();
+      } else if (burst.active) {
+        burst.active.endT = now;
+        burst.active.endLen = len;
+      } else if (grown >= BURST_CHARS) {
+        burst.active = { startT: burst.samples[1].t, startLen: baseline.len, endT: now, endLen: len };
+      }
+      if (burst.active) {
+        clearTimeout(burst.timer);
+        burst.timer = setTimeout(end, BURST_WINDOW_MS);
+      }
+    }
+
+    return { input, reset: end };
+  }
+
+  const chatBurst = burstDetector("chat", () => el.answer.value.length);
+  const editorBurst = burstDetector("editor", () => (room.editor ? room.editor.value.length : 0));
+
+  el.answer.addEventListener("input", (event) => chatBurst.input(event.inputType === "insertFromPaste"));
 
   // --- wiring ----------------------------------------------------------------------------
 
@@ -746,9 +867,14 @@
     else if (!room.finished) el.endButton.focus();
   });
 
+  el.editorLanguage.addEventListener("change", changeLanguage);
+  el.runButton.addEventListener("click", () => runCode("run"));
+  el.submitCodeButton.addEventListener("click", () => runCode("submit"));
+
   // --- start -----------------------------------------------------------------------------
 
-  resetBurst();
+  chatBurst.reset();
+  editorBurst.reset();
   if (!OPEN.has(room.status)) return; // the server rendered the finished view
   if (room.status === "in_progress" && root.dataset.consented === "true") {
     // A reload mid-interview: starting again is a reconnect; the transcript comes back.

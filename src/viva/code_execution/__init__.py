@@ -1,0 +1,1 @@
+"""POST /code-executions: the API over the sandbox, and the comparison of results."""

@@ -1,0 +1,1 @@
+"""Running untrusted code: bubblewrap sandboxes, per-language harnesses, limits. Imports no domain."""
