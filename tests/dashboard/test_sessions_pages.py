@@ -44,6 +44,7 @@ async def test_code_runs_show_in_their_panel(app: FastAPI, member: MemberFactory
             "event",
             event="code_submit",
             data={
+                "code": "def solve(xs):\n    return xs[::-1]\n",
                 "language": "python",
                 "status": "failed",
                 "passed": 1,
@@ -58,6 +59,7 @@ async def test_code_runs_show_in_their_panel(app: FastAPI, member: MemberFactory
     page = await owner.client.get(owner.url("sessions", session_id))
     assert "Submission</strong> · python" in page.text and "1/2 tests passed" in page.text
     assert "reverses a list: passed (12 ms)" in page.text and "hidden 1: timeout" in page.text
+    assert "return xs[::-1]" in page.text  # the code itself, behind a disclosure
 
 
 async def test_reschedule_resend_and_cancel(member: MemberFactory) -> None:
