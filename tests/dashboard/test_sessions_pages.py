@@ -190,3 +190,27 @@ async def test_a_scored_session_its_citations_and_rescore(
     r = await owner.post(owner.url("sessions", s["id"], "rescore"))
     page = await owner.client.get(r.headers["location"])
     assert "Scored again" in page.text and "Earlier scorecards" in page.text and "v1 (" in page.text
+
+
+async def test_approve_from_the_queue(
+    client: httpx.AsyncClient, member: MemberFactory, tenant: Tenant, worker: Any
+) -> None:
+    s = await scheduled(
+        client,
+        tenant,
+        stage={"type": "technical", "duration_minutes": 10, "automation_rule": "require_reviewer_approval"},
+    )
+    await client.post(f"{s['path']}/start", json={"consent": True})
+    await play(client, s["path"])
+    await worker.drain()
+    reviewer = await member("reviewer")
+    queue = await reviewer.client.get(reviewer.url("reviews"))
+    assert s["id"] in queue.text
+    r = await reviewer.post(
+        reviewer.url("sessions", s["id"], "review"), {"decision": "approve", "_back": "queue"}
+    )
+    assert r.headers["location"].endswith("/reviews")
+    queue = await reviewer.client.get(r.headers["location"])
+    assert (
+        "Approved; that was the last stage: recommended" in queue.text and "Nothing to review" in queue.text
+    )
