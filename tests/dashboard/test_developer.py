@@ -4,10 +4,12 @@ webhook endpoint whose secret shows only on request, a test ping in the delivery
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import httpx
 
 from tests.dashboard.conftest import MemberFactory
+from tests.webhooks.receiver import Receiver, serve
 
 
 def last_used(page: str) -> str:
@@ -40,7 +42,7 @@ async def test_an_api_key_is_shown_once_and_works(client: httpx.AsyncClient, mem
     assert r.status_code == 400 and "Choose at least one scope" in r.text
 
 
-async def test_webhook_endpoint_secret_and_test_ping(member: MemberFactory, worker: object) -> None:
+async def test_webhook_endpoint_secret_and_test_ping(member: MemberFactory) -> None:
     owner = await member("owner")
     r = await owner.post(owner.url("developer", "webhooks", "new"), {"url": "ftp://nope"})
     assert r.status_code == 400 and 'id="f-url-error"' in r.text
@@ -78,3 +80,26 @@ async def test_members_and_roles(member: MemberFactory) -> None:
     assert r.status_code == 403  # recruiters don't wire integrations
     r = await recruiter.client.get(recruiter.url("developer", "api-keys"))
     assert r.status_code == 403
+
+
+async def test_delivery_log_and_retry(member: MemberFactory, worker: Any) -> None:
+    with serve(Receiver(respond=lambda request, n: 500 if n == 1 else 200)) as receiver:
+        owner = await member("owner")
+        r = await owner.post(
+            owner.url("developer", "webhooks", "new"), [("url", receiver.url), ("events", "*")]
+        )
+        secret = re.search(r'value="(whsec_[^"]+)"', r.text)
+        endpoint = re.search(r"/developer/webhooks/([0-9a-f-]{36})/edit", r.text)
+        assert secret and endpoint
+        await owner.post(owner.url("developer", "webhooks", endpoint.group(1), "test"))
+        await worker.drain()
+        page = await owner.client.get(owner.url("developer", "webhooks", endpoint.group(1)))
+        assert "Response HTTP 500" in page.text and "webhook-id:" in page.text and "pending" in page.text
+        delivery = re.search(r"/webhooks/deliveries/([0-9a-f-]{36})/retry", page.text)
+        assert delivery
+        r = await owner.post(owner.url("developer", "webhooks", "deliveries", delivery.group(1), "retry"))
+        await worker.drain()
+        page = await owner.client.get(r.headers["location"])
+        assert "Delivery queued again" in page.text and "Response HTTP 200" in page.text
+        assert "succeeded" in page.text
+        assert len(receiver.requests) == 2 and receiver.requests[-1].signed_by(secret.group(1))
