@@ -41,5 +41,9 @@ mkdirSync(sandboxBin, { recursive: true });
 copyFileSync(binary, join(sandboxBin, "esbuild"));
 chmodSync(join(sandboxBin, "esbuild"), 0o755);
 
+// htmx for the dashboard's progressive enhancements (live weight sum, inline forms).
+copy("htmx.org/dist/htmx.min.js", "htmx/htmx.min.js");
+copy("htmx.org/LICENSE", "htmx/LICENSE");
+
 writeFileSync(join(out, ".built"), new Date().toISOString() + "\n");
 console.log("front-end assets written to", out);

@@ -25,6 +25,8 @@ from viva.auth.endpoints import router as auth_router
 from viva.auth.ratelimit import RateLimiter
 from viva.code_execution.endpoints import router as code_execution_router
 from viva.config import Settings, get_settings
+from viva.dashboard.router import router as dashboard_router
+from viva.dashboard.web import install_error_pages
 from viva.db import make_engine, make_sessionmaker
 from viva.errors import install_handlers
 from viva.events.endpoints import router as events_router
@@ -304,6 +306,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.code_runner, app.state.code_runner_error = make_code_runner(settings)
     install_handlers(app)
+    install_error_pages(app)  # HTML error pages under /dashboard; JSON everywhere else
 
     api = APIRouter(prefix=API_PREFIX)
     for router in (
@@ -322,6 +325,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api.include_router(router)
     app.include_router(api)
     app.include_router(room_router)
+    app.include_router(dashboard_router)
     # A plain route, not a Mount: a Mount would answer POST /api/mcp with a redirect to /api/mcp/.
     # POST only: stateless with JSON answers, there is no stream to GET and no session to DELETE
     # (a GET would otherwise hold an empty event stream open forever); the others are a 405.

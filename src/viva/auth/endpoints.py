@@ -48,6 +48,30 @@ async def _me(db: AsyncSession, user_id: Any, email: str, name: str, csrf: str) 
     )
 
 
+def set_session_cookies(response: Response, settings: Any, token: str, csrf_token: str) -> None:
+    """The sign-in cookies, for this endpoint and the dashboard's sign-in page alike."""
+    max_age = settings.session_ttl_hours * 3600
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+        path="/",
+    )
+    # Readable by the page's script, which echoes it in the x-csrf-token header.
+    response.set_cookie(
+        CSRF_COOKIE,
+        csrf_token,
+        max_age=max_age,
+        httponly=False,
+        samesite="strict",
+        secure=settings.cookie_secure,
+        path="/",
+    )
+
+
 @router.post(
     "/sign-in",
     response_model=DataResponse[Me],
@@ -62,26 +86,7 @@ async def sign_in(db: DB, request: Request, response: Response, body: SignIn) ->
     user, session, token = await service.sign_in(
         db, body.email, body.password, timedelta(hours=settings.session_ttl_hours)
     )
-    max_age = settings.session_ttl_hours * 3600
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=max_age,
-        httponly=True,
-        samesite="lax",
-        secure=settings.cookie_secure,
-        path="/",
-    )
-    # Readable by the page's script, which echoes it in the x-csrf-token header.
-    response.set_cookie(
-        CSRF_COOKIE,
-        session.csrf_token,
-        max_age=max_age,
-        httponly=False,
-        samesite="strict",
-        secure=settings.cookie_secure,
-        path="/",
-    )
+    set_session_cookies(response, settings, token, session.csrf_token)
     return {"data": await _me(db, user.id, user.email, user.name, session.csrf_token)}
 
 

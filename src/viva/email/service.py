@@ -76,3 +76,8 @@ async def is_latest_invite(db: AsyncSession, message: EmailMessage) -> bool:
         .limit(1)
     )
     return newer is None
+
+
+async def message_of(db: AsyncSession, workspace_id: uuid.UUID, message_id: uuid.UUID) -> EmailMessage | None:
+    """One of this workspace's emails (the outbox page)."""
+    return await EmailRepository(db, workspace_id).get(message_id)

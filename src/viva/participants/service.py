@@ -325,3 +325,11 @@ async def set_pipeline_status(
             db, workspace_id, "participant.updated", _payload(participant), participant_id=participant.id
         )
     return participant
+
+
+async def get_many(
+    db: AsyncSession, workspace_id: uuid.UUID, participant_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Participant]:
+    """This workspace's participants among `participant_ids`, by id (for lists naming them)."""
+    found = await ParticipantRepository(db, workspace_id).get_many(list(dict.fromkeys(participant_ids)))
+    return {p.id: p for p in found}

@@ -55,3 +55,13 @@ async def give_credit(db: AsyncSession, workspace_id: uuid.UUID) -> None:
         .values(credits=Workspace.credits + 1)
         .execution_options(synchronize_session="fetch")
     )
+
+
+async def members_of(db: AsyncSession, workspace_id: uuid.UUID) -> list[tuple[Membership, User]]:
+    rows = await db.execute(
+        select(Membership, User)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.workspace_id == workspace_id)
+        .order_by(User.email)
+    )
+    return [(m, u) for m, u in rows.tuples()]

@@ -130,3 +130,26 @@ async def set_plan(db: AsyncSession, slug: str, plan: str, credits: int | None =
         workspace.credits = credits
     await db.flush()
     return workspace
+
+
+async def members(db: AsyncSession, workspace_id: uuid.UUID) -> list[tuple[Membership, User]]:
+    """A workspace's members with their users, ordered by email."""
+    return await repository.members_of(db, workspace_id)
+
+
+async def set_role(db: AsyncSession, workspace_id: uuid.UUID, user_id: uuid.UUID, role: str) -> Membership:
+    """Change a member's role. The last owner stays an owner, so a workspace is never orphaned."""
+    member = await repository.membership(db, user_id, workspace_id)
+    if member is None:
+        raise NotFound("Member")
+    if role not in ROLES:
+        raise ValidationFailed.at(["role"], f"Invalid role. Expected one of {', '.join(ROLES)}")
+    if member.role == "owner" and role != "owner":
+        owners = [m for m, _ in await repository.members_of(db, workspace_id) if m.role == "owner"]
+        if len(owners) == 1:
+            raise Conflict(
+                "A workspace needs at least one owner; make someone else owner first", code="last_owner"
+            )
+    member.role = role
+    await db.flush()
+    return member
