@@ -19,6 +19,7 @@ from viva.dashboard.web import (
     flatten,
     form_items,
     needs,
+    page_of,
     page_request,
     pager,
     parse,
@@ -52,7 +53,8 @@ async def _keys_page(
     errors: FormErrors | None = None,
     v: dict[str, Any] | None = None,
 ) -> HTMLResponse:
-    keys = await auth.list_api_keys(db, viewer.workspace_id)
+    everything = await auth.list_api_keys(db, viewer.workspace_id)
+    page = page_of(request, sorted(everything, key=lambda k: k.created_at, reverse=True))
     response = render(
         request,
         viewer,
@@ -60,7 +62,8 @@ async def _keys_page(
         {
             "title": "API keys",
             "section": "keys",
-            "keys": sorted(keys, key=lambda k: k.created_at, reverse=True),
+            "keys": page.items,
+            "pager": pager(request, page),
             "scopes": ALL_SCOPES,
             "created": created,
             "v": v or {},

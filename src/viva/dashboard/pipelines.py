@@ -43,6 +43,7 @@ from viva.templates.schemas import (
     UseCase,
     Visibility,
 )
+from viva.workspaces import service as workspaces
 
 router = APIRouter(prefix="/{slug}/templates")
 Reader = needs("evaluation_templates.read")
@@ -66,7 +67,6 @@ TEMPLATE_BLANK: dict[str, Any] = {
     "default_difficulty": "intermediate",
     "session_mode": "live_ai_interview",
     "visibility": "team",
-    "language": "en",
     "status": "active",
 }
 
@@ -118,8 +118,10 @@ async def list_templates(db: DB, request: Request, viewer: Viewer = Reader) -> R
 
 
 @router.get("/new")
-async def new_template(request: Request, viewer: Viewer = Writer) -> Response:
-    return _template_form(request, viewer, dict(TEMPLATE_BLANK))
+async def new_template(db: DB, request: Request, viewer: Viewer = Writer) -> Response:
+    # The form starts from the workspace's default language, which is what an empty field means too.
+    workspace = await workspaces.get_workspace_by_id(db, viewer.workspace_id)
+    return _template_form(request, viewer, {**TEMPLATE_BLANK, "language": workspace.default_language})
 
 
 @router.post("/new")

@@ -1,4 +1,4 @@
-"""Workspace settings: members and their roles, the plan and its credits."""
+"""Workspace settings: members and their roles, the plan and its credits, the default language."""
 
 from __future__ import annotations
 
@@ -9,7 +9,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from viva.auth.scopes import ROLES
-from viva.dashboard.web import FormErrors, Viewer, attempt, form_items, needs, redirect, render
+from viva.dashboard.web import (
+    FormErrors,
+    Viewer,
+    attempt,
+    form_items,
+    needs,
+    page_of,
+    pager,
+    redirect,
+    render,
+)
 from viva.db import DB
 from viva.workspaces import service as workspaces
 
@@ -25,9 +35,11 @@ async def _page(
     errors: FormErrors | None = None,
     added: Any = None,
     v: dict[str, Any] | None = None,
+    language_errors: FormErrors | None = None,
 ) -> Response:
+    shown = errors or language_errors
     workspace = await workspaces.get_workspace_by_id(db, viewer.workspace_id)
-    people = await workspaces.members(db, viewer.workspace_id)
+    people = page_of(request, await workspaces.members(db, viewer.workspace_id), page_size=25)
     response = render(
         request,
         viewer,
@@ -37,14 +49,17 @@ async def _page(
             "section": "settings",
             "plan": workspace.plan,
             "credits": workspace.credits,
-            "members": [(m.role, u.id, u.email, u.name) for m, u in people],
+            "members": [(m.role, u.id, u.email, u.name) for m, u in people.items],
+            "pager": pager(request, people),
+            "language": workspace.default_language,
+            "language_errors": language_errors,
             "roles": ROLES,
             "errors": errors,
             "e": errors.fields if errors else {},
             "v": v or {"role": "recruiter"},
             "added": added,
         },
-        status_code=errors.status if errors else 200,
+        status_code=shown.status if shown else 200,
     )
     response.headers["Cache-Control"] = "no-store"  # may show a generated password once
     return response
@@ -85,3 +100,16 @@ async def change_role(db: DB, request: Request, user_id: uuid.UUID, viewer: View
 
     _, errors = await attempt(db, change)
     return redirect(viewer.url("settings"), errors.text if errors else f"Role changed to {role}")
+
+
+@router.post("/language")
+async def set_language(db: DB, request: Request, viewer: Viewer = Admin) -> Response:
+    language = dict(await form_items(request)).get("default_language", "")
+
+    async def change() -> Any:
+        return await workspaces.set_default_language(db, viewer.workspace_id, language)
+
+    workspace, errors = await attempt(db, change)
+    if errors:
+        return await _page(db, request, viewer, language_errors=errors)
+    return redirect(viewer.url("settings"), f"New templates now interview in {workspace.default_language}")

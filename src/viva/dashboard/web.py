@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -35,6 +35,7 @@ from viva.workspaces import service as workspaces
 PREFIX = "/dashboard"
 pages = Jinja2Templates(directory=Path(__file__).parent / "templates")
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 
 def _when(value: datetime | None) -> str:
@@ -352,6 +353,12 @@ def page_request(request: Request, sort: str = "-created_at", page_size: int = 2
     return PageRequest(
         page=number("page", 1, 1_000_000), page_size=number("pageSize", page_size, MAX_PAGE_SIZE), sort=sort
     )
+
+
+def page_of(request: Request, items: Sequence[T], page_size: int = 20) -> Page[T]:
+    """One page of a short list a service returns whole (API keys, members)."""
+    req = page_request(request, page_size=page_size)
+    return Page(items=list(items[req.offset : req.offset + req.page_size]), total=len(items), request=req)
 
 
 def pager(request: Request, page: Page[Any]) -> dict[str, Any]:

@@ -55,6 +55,10 @@ LongText = Annotated[str, bounded(20_000, 0), NoNul]
 StringList = Annotated[list[Name], Field(max_length=100)]
 
 
+# BCP 47 language tag, e.g. en, en-GB, pt-BR, zh-Hant-TW.
+Language = Annotated[str, Field(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", max_length=35)]
+
+
 class PageMeta(BaseModel):
     page: int
     pageSize: int

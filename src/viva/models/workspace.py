@@ -18,6 +18,8 @@ class Workspace(IdMixin, TimestampMixin, Base):
     # unlimited (self-hosted default) | credits (each session costs one) | none (no plan: 402)
     plan: Mapped[str] = mapped_column(String(20), default="unlimited", server_default="unlimited")
     credits: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # BCP 47 tag; a template created without a `language` interviews in this one.
+    default_language: Mapped[str] = mapped_column(String(35), default="en", server_default="en")
 
 
 class User(IdMixin, TimestampMixin, Base):

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from viva.kit.schemas import Label, LongText, Name, Short, StrictModel, StringList, Timestamp
+from viva.kit.schemas import Label, Language, LongText, Name, Short, StrictModel, StringList, Timestamp
 
 UseCase = Literal["hiring", "admissions", "training", "custom_api"]
 SuccessOutcome = Literal[
@@ -32,8 +32,6 @@ StageType = Literal[
 ]
 AutomationRule = Literal["none", "auto_advance", "require_reviewer_approval"]
 
-# BCP 47 language tag, e.g. en, en-GB, pt-BR, zh-Hant-TW.
-Language = Annotated[str, Field(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", max_length=35)]
 Duration = Annotated[int, Field(ge=5, le=180)]
 
 DERIVED_OUTCOME: dict[str, str] = {

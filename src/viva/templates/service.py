@@ -22,6 +22,7 @@ from viva.templates.schemas import (
     TemplateRead,
     TemplateUpdate,
 )
+from viva.workspaces import service as workspaces
 
 # ---------------------------------------------------------------- templates
 
@@ -40,9 +41,12 @@ async def template_detail(db: AsyncSession, template: EvaluationTemplate) -> Tem
 async def create_template(
     db: AsyncSession, workspace_id: uuid.UUID, data: TemplateCreate
 ) -> EvaluationTemplate:
-    """Create a template; `success_outcome` is derived from `use_case` when not given."""
+    """Create a template; `success_outcome` is derived from `use_case` when not given, and
+    `language` is the workspace's default language when not given."""
     values = data.model_dump()
     values["success_outcome"] = data.success_outcome or DERIVED_OUTCOME[data.use_case]
+    if "language" not in data.model_fields_set:
+        values["language"] = (await workspaces.get_workspace_by_id(db, workspace_id)).default_language
     template = TemplateRepository(db, workspace_id).add(EvaluationTemplate(**values))
     await db.flush()
     return template

@@ -6,12 +6,14 @@ import re
 import uuid
 from dataclasses import dataclass
 
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from viva.auth.passwords import hash_password
 from viva.auth.scopes import ROLES
 from viva.errors import Conflict, NotFound, PaymentRequired, ValidationFailed
 from viva.kit.crypto import random_token
+from viva.kit.schemas import Language
 from viva.models import Membership, User, Workspace
 from viva.workspaces import repository
 
@@ -128,6 +130,20 @@ async def set_plan(db: AsyncSession, slug: str, plan: str, credits: int | None =
     workspace.plan = plan
     if credits is not None:
         workspace.credits = credits
+    await db.flush()
+    return workspace
+
+
+async def set_default_language(db: AsyncSession, workspace_id: uuid.UUID, language: str) -> Workspace:
+    """The language new templates interview in unless they name their own (a BCP 47 tag)."""
+    try:
+        tag = TypeAdapter(Language).validate_python(language.strip())
+    except ValidationError:
+        raise ValidationFailed.at(
+            ["default_language"], "Use a BCP 47 language tag, such as en, en-GB, pt-BR or zh-Hant-TW"
+        ) from None
+    workspace = await get_workspace_by_id(db, workspace_id)
+    workspace.default_language = tag
     await db.flush()
     return workspace
 
