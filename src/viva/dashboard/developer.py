@@ -25,6 +25,7 @@ from viva.dashboard.web import (
     parse,
     redirect,
     render,
+    render_form,
     unflatten,
 )
 from viva.db import DB
@@ -55,10 +56,12 @@ async def _keys_page(
 ) -> HTMLResponse:
     everything = await auth.list_api_keys(db, viewer.workspace_id)
     page = page_of(request, sorted(everything, key=lambda k: k.created_at, reverse=True))
-    response = render(
+    response = render_form(
         request,
         viewer,
         "developer/keys.html",
+        v or {},
+        errors,
         {
             "title": "API keys",
             "section": "keys",
@@ -66,11 +69,7 @@ async def _keys_page(
             "pager": pager(request, page),
             "scopes": ALL_SCOPES,
             "created": created,
-            "v": v or {},
-            "e": errors.fields if errors else {},
-            "errors": errors,
         },
-        status_code=errors.status if errors else 200,
     )
     response.headers.update(NO_STORE)
     return response
@@ -130,20 +129,18 @@ def _hook_form(
     errors: FormErrors | None = None,
     endpoint: Any = None,
 ) -> HTMLResponse:
-    return render(
+    return render_form(
         request,
         viewer,
         "developer/webhook_form.html",
+        v,
+        errors,
         {
             "title": "Edit endpoint" if endpoint else "Add a webhook endpoint",
             "section": "webhooks",
-            "v": v,
-            "e": errors.fields if errors else {},
-            "errors": errors,
             "events": EVENT_TYPES,
             "endpoint": endpoint,
         },
-        status_code=errors.status if errors else 200,
     )
 
 

@@ -25,6 +25,7 @@ from viva.dashboard.web import (
     parse,
     redirect,
     render,
+    render_form,
     unflatten,
     uuid_or_none,
 )
@@ -158,22 +159,20 @@ async def _schedule_form(
             stage_labels = [(s.type, f"{s.stage_name} ({s.type})") for s in stages if s.status == "active"]
         except NotFound:
             stage_labels = []
-    return render(
+    return render_form(
         request,
         viewer,
         "sessions/new.html",
+        {"idempotency_key": random_token(16), **v},
+        errors,
         {
             "title": "Schedule a session",
             "section": "sessions",
-            "v": {"idempotency_key": random_token(16), **v},
-            "e": errors.fields if errors else {},
-            "errors": errors,
             "people": [(str(p.id), f"{p.name} <{p.email}>") for p in people.items],
             "template_options": await template_options(db, viewer),
             "stage_labels": stage_labels,
             "zones": ZONES,
         },
-        status_code=errors.status if errors else 200,
     )
 
 

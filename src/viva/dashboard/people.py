@@ -26,6 +26,7 @@ from viva.dashboard.web import (
     parse,
     redirect,
     render,
+    render_form,
     unflatten,
     uuid_or_none,
 )
@@ -71,20 +72,18 @@ async def _form(
     errors: FormErrors | None = None,
     participant: Any = None,
 ) -> HTMLResponse:
-    return render(
+    return render_form(
         request,
         viewer,
         "participants/form.html",
+        v,
+        errors,
         {
             "title": f"Edit {participant.name}" if participant else "Add a participant",
             "section": "participants",
-            "v": v,
-            "e": errors.fields if errors else {},
-            "errors": errors,
             "participant": participant,
             "template_options": await template_options(db, viewer),
         },
-        status_code=errors.status if errors else 200,
     )
 
 

@@ -23,6 +23,7 @@ from viva.dashboard.web import (
     parse,
     redirect,
     render,
+    render_form,
     unflatten,
 )
 from viva.db import DB
@@ -78,20 +79,18 @@ def _template_form(
     errors: FormErrors | None = None,
     template: Any = None,
 ) -> HTMLResponse:
-    return render(
+    return render_form(
         request,
         viewer,
         "templates/form.html",
+        v,
+        errors,
         {
             "title": f"Edit {template.template_name}" if template else "New template",
             "section": "templates",
-            "v": v,
-            "e": errors.fields if errors else {},
-            "errors": errors,
             "options": OPTIONS,
             "template": template,
         },
-        status_code=errors.status if errors else 200,
     )
 
 
@@ -223,22 +222,20 @@ async def _stage_form(
     errors: FormErrors | None = None,
     stage: Any = None,
 ) -> HTMLResponse:
-    return render(
+    return render_form(
         request,
         viewer,
         "templates/stage_form.html",
+        v,
+        errors,
         {
             "title": f"Edit stage {stage.stage_name}" if stage else "Add a stage",
             "section": "templates",
             "t": template,
             "stage": stage,
-            "v": v,
-            "e": errors.fields if errors else {},
-            "errors": errors,
             "options": OPTIONS,
             "profile_options": await _profiles(db, viewer),
         },
-        status_code=errors.status if errors else 200,
     )
 
 

@@ -37,6 +37,7 @@ from viva.dashboard.web import (
     parse,
     redirect,
     render,
+    render_form,
     unflatten,
 )
 from viva.db import DB
@@ -102,16 +103,15 @@ def _form(
 ) -> HTMLResponse:
     total, ok = _weight_sum(values)
     names = [v for k, v in values.items() if k.startswith(DIMENSIONS + ".") and k.endswith(".name") and v]
-    return render(
+    return render_form(
         request,
         viewer,
         "profiles/form.html",
+        values,
+        errors,
         {
             "title": f"Edit {profile.name}" if profile else "New agent profile",
             "section": "profiles",
-            "v": values,
-            "e": errors.fields if errors else {},
-            "errors": errors,
             "rows": max(_count(values, DIMENSIONS) + (add == "dimension"), 1),
             "rules": _count(values, RULES) + (add == "rule"),
             "dimension_names": names,
@@ -120,7 +120,6 @@ def _form(
             "options": OPTIONS,
             "profile": profile,
         },
-        status_code=errors.status if errors else 200,
     )
 
 

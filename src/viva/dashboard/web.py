@@ -199,6 +199,19 @@ def render(
     return response
 
 
+def render_form(
+    request: Request,
+    viewer: Viewer,
+    template: str,
+    v: Mapping[str, Any],
+    errors: FormErrors | None,
+    context: Mapping[str, Any] | None = None,
+) -> HTMLResponse:
+    """A page with a form: its values `v`, and the API's errors (`e`, per field) at their status."""
+    form = {"v": v, "e": errors.fields if errors else {}, "errors": errors}
+    return render(request, viewer, template, {**form, **(context or {})}, errors.status if errors else 200)
+
+
 def redirect(url: str, message: str | None = None) -> RedirectResponse:
     """After a POST: back to a page (303, so a reload doesn't post again), saying `message` there."""
     response = RedirectResponse(url, status_code=303)
