@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures.fake_audio import FakeAudioServer, streamed_wav
 from viva.config import Settings
 from viva.speech import factory
 from viva.speech.base import SpeechConfigError
@@ -43,6 +44,21 @@ async def test_a_key_alone_means_openai_with_its_default_voice() -> None:
     assert speech is not None and isinstance(speech.tts, OpenAICompatibleTextToSpeech)
     assert speech.tts.voice == "alloy"
     await speech.aclose()
+
+
+async def test_the_configured_api_is_the_one_called(audio: FakeAudioServer) -> None:
+    audio.reply_with("I led the billing migration.")
+    speech = factory.speech_from_settings(
+        settings(speech_base_url=audio.base_url, speech_api_key="sk-voice", speech_tts_model="tts-hd")
+    )
+    assert speech is not None
+    transcript = await speech.stt.transcribe(streamed_wav(0.5), "audio/wav")
+    spoken = await speech.tts.synthesize("Tell me more.")
+    await speech.aclose()
+    assert transcript.text == "I led the billing migration."
+    assert spoken.duration_s == pytest.approx(0.9, abs=0.001)
+    assert [r.headers["authorization"] for r in audio.requests] == ["Bearer sk-voice"] * 2
+    assert audio.requests[1].json["model"] == "tts-hd"
 
 
 def test_openai_without_url_or_key_fails_at_startup() -> None:

@@ -30,7 +30,6 @@ async def run_engine(
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             env=env,
-            start_new_session=True,
         )
     except OSError as exc:
         raise SpeechUnavailable(f"{engine} could not start: {exc.strerror}", engine=engine) from exc
