@@ -115,7 +115,7 @@ async def test_without_a_sandbox_the_api_says_so_and_runs_nothing(database_url, 
 
 
 async def test_past_the_request_limit_it_is_408_with_what_finished(client, tenant, monkeypatch):
-    monkeypatch.setattr(service, "REQUEST_SECONDS", 2.5)  # the SPEC's 15 s, scaled down to keep the suite quick
+    monkeypatch.setattr(service, "REQUEST_SECONDS", 3.5)  # the SPEC's 15 s, scaled down to keep the suite quick
     r = await client.post(URL, headers=tenant.headers, json={
         "language": "python", "code": "import time\ndef f(n):\n    if n > 0:\n        time.sleep(5)\n    return n\n",
         "entrypoint": "f", "time_limit_ms": 1000,
@@ -123,9 +123,11 @@ async def test_past_the_request_limit_it_is_408_with_what_finished(client, tenan
     assert r.status_code == 408, r.text
     body = r.json()
     assert body["code"] == "execution_timeout"
-    statuses = [t["status"] for t in body["data"]["results"]]
-    assert statuses[:3] == ["passed", "timeout", "timeout"]
-    assert statuses[-1] == "error" and "time ran out" in body["data"]["results"][-1]["error"]
+    results = body["data"]["results"]
+    assert len(results) == 6 and results[0]["status"] == "passed" and results[1]["status"] == "timeout"
+    # Each later test timed out, or was never reached before the request's time ran out.
+    assert all(t["status"] in ("timeout", "error") for t in results[1:])
+    assert results[-1]["status"] == "error" and "time ran out" in results[-1]["error"]
 
 
 async def test_twenty_simultaneous_requests_get_their_own_results(client, tenant):
