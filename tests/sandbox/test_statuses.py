@@ -83,7 +83,7 @@ async def test_a_mixed_batch_reports_each_test_on_its_own(run, language):
         language,
         code,
         entrypoint="solve",
-        time_limit_ms=1500,
+        time_limit_ms=3000,  # filling memory takes a while on a busy machine
         memory_limit_mb=128,
         test_cases=fn_tests(([1], 2), ([2], 4), ([3], 6), ([4], 8), ([5], 11), ([6], 12)),
     )
