@@ -44,6 +44,7 @@ from viva.sandbox.process import Host, SandboxUnavailable
 from viva.sandbox.runner import Runner
 from viva.sessions.endpoints import outbox_router
 from viva.sessions.endpoints import router as sessions_router
+from viva.speech.factory import speech_from_settings
 from viva.templates.endpoints import stages_router, templates_router
 from viva.webhooks.endpoints import deliveries_router as webhook_deliveries_router
 from viva.webhooks.endpoints import router as webhooks_router
@@ -281,6 +282,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await worker.context.http.aclose()
             if app.state.interviewer.chat_model is not None:
                 await app.state.interviewer.chat_model.aclose()
+            if app.state.speech is not None:
+                await app.state.speech.aclose()
             await engine.dispose()
 
     app = FastAPI(
@@ -305,6 +308,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         chat_model=interviewer_model(settings),  # raises LLMConfigError on half-done LLM settings
     )
     app.state.code_runner, app.state.code_runner_error = make_code_runner(settings)
+    app.state.speech = speech_from_settings(settings)  # None: voice is not offered, text as always
     install_handlers(app)
     install_error_pages(app)  # HTML error pages under /dashboard; JSON everywhere else
 

@@ -4,27 +4,36 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
-from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from viva.db import DB
-from viva.errors import NotFound, TooManyRequests, ValidationFailed
+from viva.errors import ApiError, Conflict, NotFound, TooManyRequests, Unprocessable, ValidationFailed
 from viva.interview import coding, runner
 from viva.interview.schemas import CodeBody, EndBody, SignalsBody, StartBody, TurnBody
 from viva.kit.crypto import token_hash
+from viva.models import InterviewSession
 from viva.sessions import live
+from viva.speech.base import Speech, SpeechError
 
 # Left out of the API reference: this is the browser's interface, documented in docs/candidate-room.md.
 router = APIRouter(prefix="/join", tags=["Candidate room"], include_in_schema=False)
 pages = Jinja2Templates(directory=Path(__file__).parent / "templates")
 Token = Annotated[str, PathParam(min_length=1, max_length=200)]
 ROOM_REQUESTS_PER_MINUTE = 120  # a person answering questions needs a fraction of this
+
+
+class SpeechFailed(ApiError):
+    status = 502
+    message = "The speech service failed"
 
 
 def interviewer(request: Request) -> runner.Interviewer:
@@ -87,32 +96,114 @@ async def room_page(request: Request, db: DB, token: Token) -> HTMLResponse:
 
 
 @router.get("/{token}/state", dependencies=[Limited], summary="What the room shows")
-async def room_state(db: DB, token: Token) -> dict[str, Any]:
+async def room_state(request: Request, db: DB, token: Token) -> dict[str, Any]:
     session = await live.by_token(db, token)
     if session.status == "in_progress":
         live.touch(session)
-    return await runner.state(db, session)
+    return await _state(request, db, session)
 
 
 @router.post("/{token}/start", dependencies=[Limited], summary="Consent and join (or rejoin)")
-async def start(db: DB, iv: Interviewer, token: Token, body: StartBody) -> dict[str, Any]:
+async def start(request: Request, db: DB, iv: Interviewer, token: Token, body: StartBody) -> dict[str, Any]:
     if not body.consent:
         raise ValidationFailed.at(["consent"], "The interview can only start once you agree to it")
     session = await runner.join(db, iv, token)
-    return await runner.state(db, session)
+    return await _state(request, db, session)
 
 
 @router.post("/{token}/turn", dependencies=[Limited], summary="Answer, and stream the interviewer's reply")
-async def turn(request: Request, iv: Interviewer, token: Token, body: TurnBody) -> StreamingResponse:
+async def turn(iv: Interviewer, token: Token, body: TurnBody) -> StreamingResponse:
+    return await _answer(iv, token, body.text, body.client_turn_id)
+
+
+async def _answer(
+    iv: runner.Interviewer,
+    token: str,
+    text: str | None,
+    client_turn_id: str | None,
+    answer_data: dict[str, Any] | None = None,
+) -> StreamingResponse:
     # Our own transaction, committed before the stream starts: the answer and the lease must be
     # stored whether or not the candidate stays connected for the reply.
     async with iv.sessionmaker() as db, db.begin():
-        pending = await runner.begin_turn(db, iv, token, body.text, body.client_turn_id)
+        pending = await runner.begin_turn(db, iv, token, text, client_turn_id, answer_data)
     return StreamingResponse(
         _sse(pending.events()),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
+
+
+async def _state(request: Request, db: AsyncSession, session: InterviewSession) -> dict[str, Any]:
+    """RoomState, plus whether the candidate may answer by voice here."""
+    return {**await runner.state(db, session), "voice": request.app.state.speech is not None}
+
+
+def _speech(request: Request) -> Speech:
+    speech: Speech | None = request.app.state.speech
+    if speech is None:
+        raise Conflict("Voice is not offered on this server; answer in text", code="voice_unavailable")
+    return speech
+
+
+@router.post("/{token}/voice", dependencies=[Limited], summary="Answer by voice: the audio is transcribed")
+async def voice_turn(
+    request: Request,
+    iv: Interviewer,
+    token: Token,
+    client_turn_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> StreamingResponse:
+    """The body is the recorded answer (Content-Type audio/webm, audio/ogg, audio/wav, ...). It is
+    transcribed, then answered exactly like a typed answer on /turn, whose stream this returns."""
+    speech = _speech(request)
+    mime = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if not mime.startswith("audio/") and mime not in ("video/webm", "application/ogg"):
+        raise ValidationFailed.at(["body"], "Send the recording as audio (e.g. Content-Type: audio/webm)")
+    audio = await request.body()
+    if not audio:
+        raise ValidationFailed.at(["body"], "The recording is empty")
+    # Check the interview is live before paying for a transcription.
+    async with iv.sessionmaker() as db, db.begin():
+        session = await live.by_token(db, token)
+        if session.status != "in_progress":
+            raise Conflict(f"The interview is {session.status}", code="interview_not_active")
+        language = session.language
+    started = time.monotonic()
+    try:
+        heard = await speech.stt.transcribe(audio, mime, language)
+    except SpeechError as exc:
+        raise SpeechFailed(
+            f"Your answer could not be transcribed ({exc}); please try again or type it", code="speech_failed"
+        ) from exc
+    if not heard.text.strip():
+        raise Unprocessable("No speech was heard in the recording; please try again", code="no_speech")
+    data = {
+        "input": "voice",
+        "stt_engine": heard.engine,
+        "stt_ms": round((time.monotonic() - started) * 1000),
+    }
+    return await _answer(iv, token, heard.text.strip()[:10_000], client_turn_id, data)
+
+
+@router.get("/{token}/speech/{seq}", dependencies=[Limited], summary="The interviewer's turn, spoken")
+async def speech_of_turn(
+    request: Request, db: DB, token: Token, seq: Annotated[int, PathParam(ge=1)]
+) -> Response:
+    speech = _speech(request)
+    session = await live.by_token(db, token)
+    said = next(
+        (t for t in await live.transcript(db, session) if t.seq == seq and t.speaker == "interviewer"), None
+    )
+    if said is None:
+        raise NotFound("Interviewer turn")
+    await db.commit()  # nothing to store: no transaction open while the voice is synthesised
+    try:
+        audio = await speech.tts.synthesize(said.text)
+    except SpeechError as exc:
+        raise SpeechFailed(
+            f"The reply could not be spoken ({exc}); it is in the transcript", code="speech_failed"
+        ) from exc
+    return Response(audio.data, media_type=audio.mime, headers={"Cache-Control": "private, max-age=3600"})
 
 
 async def _sse(events: AsyncIterator[tuple[str, dict[str, Any]]]) -> AsyncIterator[bytes]:
@@ -130,9 +221,9 @@ async def signals(db: DB, token: Token, body: SignalsBody) -> dict[str, Any]:
 
 
 @router.post("/{token}/end", dependencies=[Limited], summary="The candidate ends the interview")
-async def end(db: DB, iv: Interviewer, token: Token, body: EndBody) -> dict[str, Any]:
+async def end(request: Request, db: DB, iv: Interviewer, token: Token, body: EndBody) -> dict[str, Any]:
     session = await runner.end_by_candidate(db, iv, token)
-    return await runner.state(db, session)
+    return await _state(request, db, session)
 
 
 @router.post("/{token}/code/{action}", dependencies=[Limited], summary="Run the visible tests, or submit")

@@ -518,7 +518,12 @@ async def end_by_candidate(db: AsyncSession, interviewer: Interviewer, token: st
 
 
 async def begin_turn(
-    db: AsyncSession, interviewer: Interviewer, token: str, text: str | None, client_turn_id: str | None
+    db: AsyncSession,
+    interviewer: Interviewer,
+    token: str,
+    text: str | None,
+    client_turn_id: str | None,
+    answer_data: dict[str, Any] | None = None,
 ) -> Turn:
     """Check the interview is live, take the lease and store the answer (committed by the caller
     before streaming starts); raises 409 `interview_not_active` / `interviewer_busy`."""
@@ -539,7 +544,7 @@ async def begin_turn(
         )
     candidate = None
     if text is not None:
-        turn = await live.add_answer(db, session, text, client_turn_id)
+        turn = await live.add_answer(db, session, text, client_turn_id, answer_data)
         candidate = {"seq": turn.seq, "text": turn.text, "at": clock.isoformat(turn.at)}
     else:
         live.touch(session)

@@ -146,7 +146,11 @@ def _with_latencies(signals: dict[str, Any], turns: list[TranscriptTurn]) -> dic
 
 
 async def add_answer(
-    db: AsyncSession, session: InterviewSession, text: str, client_turn_id: str | None
+    db: AsyncSession,
+    session: InterviewSession,
+    text: str,
+    client_turn_id: str | None,
+    extra: dict[str, Any] | None = None,
 ) -> TranscriptTurn:
     """Store the candidate's answer once (a resent `client_turn_id` returns the stored turn).
 
@@ -158,6 +162,7 @@ async def add_answer(
             if turn.speaker == "candidate" and (turn.data or {}).get("client_turn_id") == client_turn_id:
                 return turn
     data: dict[str, Any] = {"client_turn_id": client_turn_id} if client_turn_id else {}
+    data.update(extra or {})
     spoken = [t for t in turns if t.speaker in SPOKEN]
     if spoken and spoken[-1].speaker == "interviewer":
         data["latency_ms"] = round((clock.now() - spoken[-1].at).total_seconds() * 1000)

@@ -1,0 +1,111 @@
+"""Answering by voice in the room, over the OpenAI-compatible audio API (a fake one on loopback,
+so the real client code runs): the recording is transcribed and answered like typed text, an
+interviewer turn can be fetched spoken, and failures leave nothing half-stored."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from tests.conftest import make_settings
+from tests.fixtures.factories import Tenant, make_tenant
+from tests.fixtures.fake_audio import FakeAudioServer, fake_audio_server, streamed_wav
+from tests.fixtures.fake_openai import Reply
+from tests.room.helpers import parse_sse, scheduled, spoken, turn
+from viva.app import create_app
+
+SAID = "I split the ledger writes from the read path and load-tested it to two thousand requests a second."
+
+
+@pytest.fixture(scope="module")
+def audio() -> Iterator[FakeAudioServer]:
+    with fake_audio_server(default=SAID) as server:
+        yield server
+
+
+@pytest.fixture
+async def app(database_url: str, audio: FakeAudioServer) -> AsyncIterator[FastAPI]:
+    audio.reset()
+    app = create_app(make_settings(database_url, speech_provider="openai", speech_base_url=audio.base_url))
+    yield app
+    await app.state.speech.aclose()
+    await app.state.engine.dispose()
+
+
+@pytest.fixture
+async def tenant(app: FastAPI) -> Tenant:
+    return await make_tenant(app, "acme")
+
+
+async def voice(
+    client: httpx.AsyncClient, path: str, body: bytes, mime: str = "audio/webm"
+) -> httpx.Response:
+    return await client.post(f"{path}/voice", content=body, headers={"content-type": mime})
+
+
+async def test_a_spoken_answer_is_transcribed_and_answered(app, client, tenant, audio):
+    s = await scheduled(client, tenant)
+    state = (await client.post(f"{s['path']}/start", json={"consent": True})).json()
+    assert state["voice"] is True
+    question = spoken(await turn(client, s["path"]))[-1]
+
+    recording = b"\x1a\x45\xdf\xa3" + b"webm-opus-bytes" * 100
+    r = await voice(client, s["path"], recording)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+    events = parse_sse(r.text)
+    candidate = next(d for name, d in events if name == "candidate")
+    assert candidate["text"] == SAID
+    assert spoken(events), "the interviewer answered the spoken answer"
+
+    sent = audio.requests[0]
+    assert sent.path.endswith("/audio/transcriptions") and sent.fields["model"] == "whisper-1"
+    assert sent.files["file"].data == recording and sent.files["file"].content_type == "audio/webm"
+    assert sent.fields.get("language") == "en"
+
+    r = await client.get(f"/api/v1/sessions/{s['id']}/transcript", headers=tenant.headers)
+    answer = next(t for t in r.json()["data"]["turns"] if t["speaker"] == "candidate")
+    assert answer["text"] == SAID and answer["data"]["input"] == "voice"
+    assert answer["data"]["stt_engine"].startswith("openai") and answer["data"]["stt_ms"] >= 0
+
+    r = await client.get(f"{s['path']}/speech/{question['seq']}")
+    assert r.status_code == 200 and r.headers["content-type"] == "audio/wav"
+    assert r.content[:4] == b"RIFF" and len(r.content) > 1000
+    assert audio.requests[-1].json["input"] == question["text"]
+    r = await client.get(f"{s['path']}/speech/{candidate['seq']}")
+    assert r.status_code == 404  # only the interviewer's turns are spoken
+
+
+async def test_failures_store_nothing(app, client, tenant, audio):
+    s = await scheduled(client, tenant)
+    await client.post(f"{s['path']}/start", json={"consent": True})
+    await turn(client, s["path"])
+    audio.reply_with(Reply.error(500), "   ")
+    r = await voice(client, s["path"], streamed_wav(1.0), "audio/wav")
+    assert r.status_code == 502 and r.json()["code"] == "speech_failed"
+    r = await voice(client, s["path"], streamed_wav(1.0), "audio/wav")
+    assert r.status_code == 422 and r.json()["code"] == "no_speech"
+    r = await voice(client, s["path"], b"", "audio/wav")
+    assert r.status_code == 400 and r.json()["issues"][0]["path"] == ["body"]
+    r = await voice(client, s["path"], b"not audio", "text/plain")
+    assert r.status_code == 400
+    transcript = (await client.get(f"/api/v1/sessions/{s['id']}/transcript", headers=tenant.headers)).json()
+    assert not [t for t in transcript["data"]["turns"] if t["speaker"] == "candidate"]
+    # The interview carries on in text.
+    assert spoken(await turn(client, s["path"], "Typed instead."))
+
+
+async def test_without_speech_engines_voice_is_not_offered(database_url, audio):
+    # "off" stands for a server with no engine: the default, auto, finds the voice extra if installed.
+    app = create_app(make_settings(database_url, speech_provider="off"))
+    assert app.state.speech is None
+    t = await make_tenant(app, "globex")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:
+        s = await scheduled(c, t)
+        state = (await c.post(f"{s['path']}/start", json={"consent": True})).json()
+        assert state["voice"] is False
+        r = await voice(c, s["path"], streamed_wav(0.5), "audio/wav")
+        assert r.status_code == 409 and r.json()["code"] == "voice_unavailable"
+    await app.state.engine.dispose()
