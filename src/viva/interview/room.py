@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -16,24 +15,18 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from viva.db import DB
-from viva.errors import ApiError, Conflict, NotFound, TooManyRequests, Unprocessable, ValidationFailed
-from viva.interview import coding, runner
+from viva.errors import NotFound, TooManyRequests, ValidationFailed
+from viva.interview import coding, runner, voice
 from viva.interview.schemas import CodeBody, EndBody, SignalsBody, StartBody, TurnBody
 from viva.kit.crypto import token_hash
 from viva.models import InterviewSession
 from viva.sessions import live
-from viva.speech.base import Speech, SpeechError
 
 # Left out of the API reference: this is the browser's interface, documented in docs/candidate-room.md.
 router = APIRouter(prefix="/join", tags=["Candidate room"], include_in_schema=False)
 pages = Jinja2Templates(directory=Path(__file__).parent / "templates")
 Token = Annotated[str, PathParam(min_length=1, max_length=200)]
 ROOM_REQUESTS_PER_MINUTE = 120  # a person answering questions needs a fraction of this
-
-
-class SpeechFailed(ApiError):
-    status = 502
-    message = "The speech service failed"
 
 
 def interviewer(request: Request) -> runner.Interviewer:
@@ -139,13 +132,6 @@ async def _state(request: Request, db: AsyncSession, session: InterviewSession) 
     return {**await runner.state(db, session), "voice": request.app.state.speech is not None}
 
 
-def _speech(request: Request) -> Speech:
-    speech: Speech | None = request.app.state.speech
-    if speech is None:
-        raise Conflict("Voice is not offered on this server; answer in text", code="voice_unavailable")
-    return speech
-
-
 @router.post("/{token}/voice", dependencies=[Limited], summary="Answer by voice: the audio is transcribed")
 async def voice_turn(
     request: Request,
@@ -155,54 +141,18 @@ async def voice_turn(
 ) -> StreamingResponse:
     """The body is the recorded answer (Content-Type audio/webm, audio/ogg, audio/wav, ...). It is
     transcribed, then answered exactly like a typed answer on /turn, whose stream this returns."""
-    speech = _speech(request)
-    mime = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if not mime.startswith("audio/") and mime not in ("video/webm", "application/ogg"):
-        raise ValidationFailed.at(["body"], "Send the recording as audio (e.g. Content-Type: audio/webm)")
-    audio = await request.body()
-    if not audio:
-        raise ValidationFailed.at(["body"], "The recording is empty")
-    # Check the interview is live before paying for a transcription.
-    async with iv.sessionmaker() as db, db.begin():
-        session = await live.by_token(db, token)
-        if session.status != "in_progress":
-            raise Conflict(f"The interview is {session.status}", code="interview_not_active")
-        language = session.language
-    started = time.monotonic()
-    try:
-        heard = await speech.stt.transcribe(audio, mime, language)
-    except SpeechError as exc:
-        raise SpeechFailed(
-            f"Your answer could not be transcribed ({exc}); please try again or type it", code="speech_failed"
-        ) from exc
-    if not heard.text.strip():
-        raise Unprocessable("No speech was heard in the recording; please try again", code="no_speech")
-    data = {
-        "input": "voice",
-        "stt_engine": heard.engine,
-        "stt_ms": round((time.monotonic() - started) * 1000),
-    }
-    return await _answer(iv, token, heard.text.strip()[:10_000], client_turn_id, data)
+    mime = request.headers.get("content-type", "")
+    text, data = await voice.hear(
+        iv.sessionmaker, request.app.state.speech, token, await request.body(), mime
+    )
+    return await _answer(iv, token, text, client_turn_id, data)
 
 
 @router.get("/{token}/speech/{seq}", dependencies=[Limited], summary="The interviewer's turn, spoken")
 async def speech_of_turn(
     request: Request, db: DB, token: Token, seq: Annotated[int, PathParam(ge=1)]
 ) -> Response:
-    speech = _speech(request)
-    session = await live.by_token(db, token)
-    said = next(
-        (t for t in await live.transcript(db, session) if t.seq == seq and t.speaker == "interviewer"), None
-    )
-    if said is None:
-        raise NotFound("Interviewer turn")
-    await db.commit()  # nothing to store: no transaction open while the voice is synthesised
-    try:
-        audio = await speech.tts.synthesize(said.text)
-    except SpeechError as exc:
-        raise SpeechFailed(
-            f"The reply could not be spoken ({exc}); it is in the transcript", code="speech_failed"
-        ) from exc
+    audio = await voice.speak(db, request.app.state.speech, token, seq)
     return Response(audio.data, media_type=audio.mime, headers={"Cache-Control": "private, max-age=3600"})
 
 

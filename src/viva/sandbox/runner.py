@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
 import secrets
 import signal
 import textwrap
@@ -397,6 +396,3 @@ def _finished(
         run.error = f"Time limit of {limits.time_ms} ms exceeded"
     return run
 
-
-def cpu_seconds(tests: int, time_ms: int) -> int:
-    return math.ceil(tests * time_ms / 1000) + 1
