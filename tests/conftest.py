@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,8 @@ def database_url(migrated_url: str) -> str:
 
 
 TEST_SECRET_KEY = Fernet.generate_key().decode()
+# Recordings written by apps under test (one folder per test process, never the checkout's var/).
+TEST_STORAGE_DIR = tempfile.mkdtemp(prefix="viva-test-storage-")
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:
@@ -54,6 +57,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "run_worker": False,
         "allow_private_urls": True,
         "job_lease_seconds": 5,
+        "storage_dir": TEST_STORAGE_DIR,
     }
     return Settings(**{**values, **overrides})
 

@@ -37,13 +37,16 @@ from viva.jobs.context import JobContext
 from viva.jobs.worker import Worker
 from viva.kit.net import guarded_client
 from viva.kit.secretbox import SecretBox, load_or_create_key
+from viva.kit.storage import store_from_settings
 from viva.mcp.server import PATH as MCP_PATH
 from viva.mcp.server import McpEndpoint
 from viva.participants.endpoints import router as participants_router
+from viva.recordings.endpoints import router as recordings_router
 from viva.sandbox.process import Host, SandboxUnavailable
 from viva.sandbox.runner import Runner
 from viva.sessions.endpoints import outbox_router
 from viva.sessions.endpoints import router as sessions_router
+from viva.sessions.service import Deps as SessionDeps
 from viva.speech.factory import speech_from_settings
 from viva.templates.endpoints import stages_router, templates_router
 from viva.webhooks.endpoints import deliveries_router as webhook_deliveries_router
@@ -59,14 +62,21 @@ class BodyLimit:
     """413 for bodies over the limit, counted as they stream in (Content-Length can lie).
     FastAPI's own max_body_size answers in plain text, not in the API's error shape."""
 
-    def __init__(self, app: ASGIApp, limit: int, bulk_limit: int) -> None:
-        self.app, self.limit, self.bulk_limit = app, limit, bulk_limit
+    def __init__(self, app: ASGIApp, limit: int, bulk_limit: int, voice_limit: int) -> None:
+        self.app, self.limit, self.bulk_limit, self.voice_limit = app, limit, bulk_limit, voice_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
             await self.app(scope, receive, send)
             return
-        limit = self.bulk_limit if scope["path"].endswith("/bulk") else self.limit
+        path = scope["path"]
+        limit = (
+            self.bulk_limit
+            if path.endswith("/bulk")
+            else self.voice_limit
+            if path.startswith("/join/") and path.endswith("/voice")
+            else self.limit
+        )
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._reject(scope, receive, send, limit)
@@ -225,6 +235,7 @@ def make_worker(app: FastAPI, **overrides: Any) -> Worker:
         sessionmaker=app.state.sessionmaker,
         secrets=app.state.secrets,
         http=guarded_client(settings.allow_private_urls),
+        store=app.state.blob_store,
     )
     options = {
         "concurrency": settings.worker_concurrency,
@@ -309,6 +320,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.code_runner, app.state.code_runner_error = make_code_runner(settings)
     app.state.speech = speech_from_settings(settings)  # None: voice is not offered, text as always
+    app.state.blob_store = store_from_settings(settings)
+    app.state.url_signer = SessionDeps(settings=settings, secrets=app.state.secrets).signer
     install_handlers(app)
     install_error_pages(app)  # HTML error pages under /dashboard; JSON everywhere else
 
@@ -329,6 +342,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api.include_router(router)
     app.include_router(api)
     app.include_router(room_router)
+    app.include_router(recordings_router)
     app.include_router(dashboard_router)
     # A plain route, not a Mount: a Mount would answer POST /api/mcp with a redirect to /api/mcp/.
     # POST only: stateless with JSON answers, there is no stream to GET and no session to DELETE
@@ -376,7 +390,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.openapi = _custom_openapi(app)  # type: ignore[method-assign]
 
     app.add_middleware(ResponseHeaders)
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, bulk_limit=settings.max_bulk_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        limit=settings.max_body_bytes,
+        bulk_limit=settings.max_bulk_body_bytes,
+        voice_limit=settings.max_voice_body_bytes,
+    )
     return app
 
 

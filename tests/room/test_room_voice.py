@@ -4,6 +4,7 @@ interviewer turn can be fetched spoken, and failures leave nothing half-stored."
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -16,6 +17,7 @@ from tests.fixtures.fake_audio import FakeAudioServer, fake_audio_server, stream
 from tests.fixtures.fake_openai import Reply
 from tests.room.helpers import parse_sse, scheduled, spoken, turn
 from viva.app import create_app
+from viva.speech.wav import wav_duration
 
 SAID = "I split the ledger writes from the read path and load-tested it to two thousand requests a second."
 
@@ -109,3 +111,110 @@ async def test_without_speech_engines_voice_is_not_offered(database_url, audio):
         r = await voice(c, s["path"], streamed_wav(0.5), "audio/wav")
         assert r.status_code == 409 and r.json()["code"] == "voice_unavailable"
     await app.state.engine.dispose()
+
+
+def audio_events(events: list[tuple[str, dict]]) -> list[dict]:
+    return [d for name, d in events if name == "audio"]
+
+
+async def test_the_reply_is_spoken_sentence_by_sentence_as_it_streams(app, client, tenant, audio):
+    s = await scheduled(client, tenant)
+    await client.post(f"{s['path']}/start", json={"consent": True})
+    await turn(client, s["path"])
+    audio.reset()
+    r = await voice(client, s["path"], streamed_wav(1.0), "audio/wav")
+    events = parse_sse(r.text)
+    said = audio_events(events)
+    replies = spoken(events)
+    assert said and replies
+    # Every sentence of the reply, in order, once; together they are the whole reply.
+    assert " ".join(a["text"] for a in said) == " ".join(t["text"] for t in replies)
+    assert [a["index"] for a in said] == list(range(len(said)))
+    assert all(a["text"][-1] in ".?!" for a in said)
+    # One synthesis per sentence, each a playable WAV as long as the fake says it is.
+    assert [q.json["input"] for q in audio.requests[1:]] == [a["text"] for a in said]
+    for a in said:
+        wav = base64.b64decode(a["audio"])
+        assert a["mime"] == "audio/wav" and wav[:4] == b"RIFF"
+        assert wav_duration(wav) == pytest.approx(0.3 * len(a["text"].split()), abs=0.01)
+        assert a["duration_ms"] == round(wav_duration(wav) * 1000)
+    names = [name for name, _ in events]
+    assert names[-1] == "done"
+    # Audio follows its words: the first sentence is spoken after its text streamed, before the end.
+    first_audio = names.index("audio")
+    assert "delta" in names[:first_audio] and names.index("turn") < len(names) - 1
+
+
+async def test_typed_answers_can_be_answered_with_voice_too(app, client, tenant, audio):
+    s = await scheduled(client, tenant)
+    await client.post(f"{s['path']}/start", json={"consent": True})
+    r = await client.post(f"{s['path']}/turn?speak=true", json={})
+    opening = parse_sse(r.text)
+    said = audio_events(opening)
+    assert " ".join(a["text"] for a in said) == " ".join(t["text"] for t in spoken(opening))
+    # The greeting and the first question: two turns, several sentences, each its own audio.
+    assert len(spoken(opening)) == 2 and len(said) >= 3
+    utterances = [a["utterance"] for a in said]
+    assert utterances == sorted(utterances) and utterances[0] == 0 and utterances[-1] == 1
+    typed = await turn(client, s["path"], "A typed answer about the ledger service I built.")
+    assert not audio_events(typed)  # not asked to speak
+
+
+async def test_how_fast_the_voice_answered_is_in_the_session_metrics(app, client, tenant, audio):
+    s = await scheduled(client, tenant)
+    await client.post(f"{s['path']}/start", json={"consent": True})
+    await turn(client, s["path"])
+    typed = await turn(client, s["path"], "A typed answer about the ledger service I built.")
+    typed_seq = next(d["seq"] for name, d in typed if name == "candidate")
+    events = parse_sse(
+        (
+            await client.post(
+                f"{s['path']}/voice?silence_ms=1800",
+                content=streamed_wav(1.0),
+                headers={"content-type": "audio/wav"},
+            )
+        ).text
+    )
+    answer_seq = next(d["seq"] for name, d in events if name == "candidate")
+
+    metrics = (await client.get(f"/api/v1/sessions/{s['id']}", headers=tenant.headers)).json()["data"][
+        "voice_metrics"
+    ]
+    assert metrics["spoken_replies"] == 1 and metrics["silence_window_ms"] == 1800
+    assert metrics["server_latency_ms"]["p50"] >= metrics["stt_ms"]["p50"] >= 0
+    assert metrics["tts_first_sentence_ms"]["p50"] >= 0
+    assert metrics["reply_latency_ms"] == {"p50": None, "p95": None, "max": None}  # until the room reports
+
+    # The room reports what the candidate heard; a report about a typed answer is ignored.
+    r = await client.post(
+        f"{s['path']}/signals",
+        json={
+            "events": [
+                {"type": "voice_latency", "answer_seq": answer_seq, "ms": 2350},
+                {"type": "voice_latency", "answer_seq": typed_seq, "ms": 10},
+            ]
+        },
+    )
+    assert r.status_code == 200
+    metrics = (await client.get(f"/api/v1/sessions/{s['id']}", headers=tenant.headers)).json()["data"][
+        "voice_metrics"
+    ]
+    assert metrics["spoken_replies"] == 1
+    assert metrics["reply_latency_ms"] == {"p50": 2350, "p95": 2350, "max": 2350}
+    r = await client.post(
+        f"{s['path']}/signals",
+        json={"events": [{"type": "voice_latency", "answer_seq": answer_seq, "ms": -1}]},
+    )
+    assert r.status_code == 400
+
+
+async def test_a_failing_voice_leaves_the_reply_in_text(app, client, tenant, audio):
+    s = await scheduled(client, tenant)
+    await client.post(f"{s['path']}/start", json={"consent": True})
+    await turn(client, s["path"])
+    audio.reply_with(SAID, Reply.error(500))  # heard fine; the first sentence cannot be spoken
+    events = parse_sse((await voice(client, s["path"], streamed_wav(1.0), "audio/wav")).text)
+    names = [name for name, _ in events]
+    assert names.count("audio_error") == 1 and "audio" not in names and names[-1] == "done"
+    assert spoken(events)  # the reply itself was stored and shown
+    assert events[-1][1]["awaiting"] == "candidate"

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -20,7 +21,9 @@ from viva.interview import coding, runner, voice
 from viva.interview.schemas import CodeBody, EndBody, SignalsBody, StartBody, TurnBody
 from viva.kit.crypto import token_hash
 from viva.models import InterviewSession
+from viva.recordings import service as recordings
 from viva.sessions import live
+from viva.speech.base import TextToSpeech
 
 # Left out of the API reference: this is the browser's interface, documented in docs/candidate-room.md.
 router = APIRouter(prefix="/join", tags=["Candidate room"], include_in_schema=False)
@@ -104,9 +107,17 @@ async def start(request: Request, db: DB, iv: Interviewer, token: Token, body: S
     return await _state(request, db, session)
 
 
+Speak = Annotated[
+    bool, Query(description="Also speak the reply: `audio` events, a sentence each, as it streams")
+]
+
+
 @router.post("/{token}/turn", dependencies=[Limited], summary="Answer, and stream the interviewer's reply")
-async def turn(iv: Interviewer, token: Token, body: TurnBody) -> StreamingResponse:
-    return await _answer(iv, token, body.text, body.client_turn_id)
+async def turn(
+    request: Request, iv: Interviewer, token: Token, body: TurnBody, speak: Speak = False
+) -> StreamingResponse:
+    tts = voice.engines(request.app.state.speech).tts if speak else None
+    return await _answer(iv, token, body.text, body.client_turn_id, tts=tts)
 
 
 async def _answer(
@@ -115,21 +126,45 @@ async def _answer(
     text: str | None,
     client_turn_id: str | None,
     answer_data: dict[str, Any] | None = None,
+    *,
+    tts: TextToSpeech | None = None,
+    received: float | None = None,
 ) -> StreamingResponse:
     # Our own transaction, committed before the stream starts: the answer and the lease must be
     # stored whether or not the candidate stays connected for the reply.
     async with iv.sessionmaker() as db, db.begin():
         pending = await runner.begin_turn(db, iv, token, text, client_turn_id, answer_data)
+    events = pending.events()
+    if tts is not None:
+        on_spoken = None
+        if pending.candidate is not None and received is not None:  # a spoken answer: time the reply
+            answer_seq = int(pending.candidate["seq"])
+
+            async def on_spoken(figures: dict[str, int]) -> None:
+                await voice.record_reply(iv.sessionmaker, token, answer_seq, figures)
+
+        events = voice.spoken(events, tts, received=received or time.monotonic(), on_spoken=on_spoken)
     return StreamingResponse(
-        _sse(pending.events()),
+        _sse(events),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
 
 
 async def _state(request: Request, db: AsyncSession, session: InterviewSession) -> dict[str, Any]:
-    """RoomState, plus whether the candidate may answer by voice here."""
-    return {**await runner.state(db, session), "voice": request.app.state.speech is not None}
+    """RoomState, plus whether the candidate may answer by voice here and how."""
+    offered = request.app.state.speech is not None
+    settings = request.app.state.settings
+    return {
+        **await runner.state(db, session),
+        "voice": offered,
+        "voice_options": {
+            "silence_ms": settings.voice_silence_ms,
+            "max_answer_bytes": settings.max_voice_body_bytes,
+        }
+        if offered
+        else None,
+    }
 
 
 @router.post("/{token}/voice", dependencies=[Limited], summary="Answer by voice: the audio is transcribed")
@@ -138,14 +173,54 @@ async def voice_turn(
     iv: Interviewer,
     token: Token,
     client_turn_id: Annotated[str | None, Query(max_length=64)] = None,
+    speak: Annotated[bool, Query(description="Speak the reply (`audio` events); default true")] = True,
+    silence_ms: Annotated[
+        int | None, Query(ge=0, le=60_000, description="The silence that ended the answer (for metrics)")
+    ] = None,
 ) -> StreamingResponse:
     """The body is the recorded answer (Content-Type audio/webm, audio/ogg, audio/wav, ...). It is
-    transcribed, then answered exactly like a typed answer on /turn, whose stream this returns."""
+    transcribed, then answered exactly like a typed answer on /turn, whose stream this returns,
+    spoken sentence by sentence unless `speak=false`."""
+    received = time.monotonic()
     mime = request.headers.get("content-type", "")
-    text, data = await voice.hear(
-        iv.sessionmaker, request.app.state.speech, token, await request.body(), mime
-    )
-    return await _answer(iv, token, text, client_turn_id, data)
+    speech = request.app.state.speech
+    text, data = await voice.hear(iv.sessionmaker, speech, token, await request.body(), mime)
+    if silence_ms is not None:
+        data["silence_ms"] = silence_ms
+    tts = voice.engines(speech).tts if speak else None
+    return await _answer(iv, token, text, client_turn_id, data, tts=tts, received=received)
+
+
+@router.post("/{token}/recording", dependencies=[Limited], summary="Start (or restart) recording")
+async def recording_take(db: DB, token: Token) -> dict[str, Any]:
+    """The room records the interview's audio in takes (one per page load); this numbers the next."""
+    session = await live.by_token(db, token, lock=True)
+    return {"take": recordings.start_take(session)}
+
+
+@router.put(
+    "/{token}/recording/{take}/{seq}",
+    dependencies=[Limited],
+    summary="One part of the recording",
+    status_code=204,
+)
+async def recording_part(
+    request: Request,
+    iv: Interviewer,
+    token: Token,
+    take: Annotated[int, PathParam(ge=0, le=recordings.MAX_TAKES)],
+    seq: Annotated[int, PathParam(ge=0, le=recordings.MAX_SEQ)],
+) -> Response:
+    """The body is the next piece of MediaRecorder's output (audio/webm or audio/ogg); a part
+    sent again replaces itself. Accepted until shortly after the interview ends."""
+    data = await request.body()
+    async with iv.sessionmaker() as db, db.begin():
+        session = await live.by_token(db, token, lock=True)
+        key = recordings.part_key(session, take, seq, request.headers.get("content-type", ""))
+        if data:
+            recordings.count_bytes(session, len(data))
+    await recordings.store_part(request.app.state.blob_store, key, data)
+    return Response(status_code=204)
 
 
 @router.get("/{token}/speech/{seq}", dependencies=[Limited], summary="The interviewer's turn, spoken")

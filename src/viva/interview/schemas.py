@@ -50,7 +50,15 @@ class TypingBurst(StrictModel):
     ms: Annotated[int, Field(ge=0, le=86_400_000)]
 
 
-Signal = Annotated[TabHidden | FocusLost | Paste | TypingBurst, Field(discriminator="type")]
+class VoiceLatency(StrictModel):
+    """From the end of the candidate's spoken answer to the first audio of the reply, as heard."""
+
+    type: Literal["voice_latency"]
+    answer_seq: Annotated[int, Field(ge=1, le=1_000_000)]
+    ms: Annotated[int, Field(ge=0, le=600_000)]
+
+
+Signal = Annotated[TabHidden | FocusLost | Paste | TypingBurst | VoiceLatency, Field(discriminator="type")]
 
 
 class SignalsBody(StrictModel):

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from viva.config import Settings
 from viva.kit.secretbox import SecretBox
+from viva.kit.storage import BlobStore, store_from_settings
 
 if TYPE_CHECKING:
     from viva.models import Job
@@ -22,3 +23,10 @@ class JobContext:
     secrets: SecretBox
     http: httpx.AsyncClient  # outgoing requests (webhooks); SSRF-checked at connect time
     job: Job | None = None
+    store: BlobStore | None = None  # recordings; built from the settings when not given
+
+    @property
+    def blobs(self) -> BlobStore:
+        if self.store is None:
+            self.store = store_from_settings(self.settings)
+        return self.store

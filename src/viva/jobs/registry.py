@@ -72,4 +72,5 @@ TASK_MODULES = (
     "viva.jobs.tasks",
     "viva.participants.tasks",
     "viva.scoring.tasks",
+    "viva.recordings.tasks",
 )

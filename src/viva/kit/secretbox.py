@@ -3,6 +3,8 @@ join tokens): Fernet (AES-128-CBC + HMAC-SHA256) from `cryptography`."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from pathlib import Path
 
@@ -12,6 +14,12 @@ from cryptography.fernet import Fernet, InvalidToken
 class SecretBox:
     def __init__(self, key: str) -> None:
         self._fernet = Fernet(key.encode())
+        self._key = key.encode()
+
+    def derive(self, purpose: str) -> str:
+        """A key for one other purpose (e.g. signing download links), derived from this one, so
+        the encryption key itself never signs anything and rotating it rotates them all."""
+        return hmac.new(self._key, purpose.encode(), hashlib.sha256).hexdigest()
 
     def seal(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode()).decode()

@@ -18,7 +18,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import quote, urlencode
 
 from viva.kit import clock
@@ -80,6 +80,10 @@ class BlobStore(Protocol):
         """Remove every blob under the folder `prefix` (e.g. one participant's); how many went."""
         ...
 
+    async def list_keys(self, prefix: str) -> list[str]:
+        """Every key under the folder `prefix`, sorted."""
+        ...
+
 
 class LocalDirectoryStore:
     """Blobs as files under `root` (mode 600, folders 700), written atomically by rename."""
@@ -129,6 +133,24 @@ class LocalDirectoryStore:
 
     async def delete_prefix(self, prefix: str) -> int:
         return await asyncio.to_thread(self._delete_tree, self._path(prefix.rstrip("/")))
+
+    def _list(self, prefix: str) -> list[str]:
+        folder = self._path(prefix)
+        if not folder.is_dir():
+            return []
+        return sorted(
+            f"{prefix}/{p.relative_to(folder).as_posix()}"
+            for p in folder.rglob("*")
+            if p.is_file() and not p.name.startswith(".tmp-")
+        )
+
+    async def list_keys(self, prefix: str) -> list[str]:
+        return await asyncio.to_thread(self._list, prefix.rstrip("/"))
+
+
+def store_from_settings(settings: Any) -> BlobStore:
+    """The blob store the settings name (`VIVA_STORAGE_DIR`)."""
+    return LocalDirectoryStore(settings.storage_dir)
 
 
 class SignatureError(Exception):
@@ -180,10 +202,9 @@ class UrlSigner:
             raise SignatureExpired("link expired")
 
 
-async def open_signed(store: BlobStore, signer: UrlSigner, key: str, expires: str, signature: str) -> Blob:
-    """The blob behind a signed link, for a download endpoint: 403 when the link does not
-    verify or has expired, 404 when it verifies but the blob is gone (e.g. erased)."""
-    from viva.errors import Forbidden, NotFound
+def check_signed(signer: UrlSigner, key: str, expires: str, signature: str) -> None:
+    """The API's 403 (`link_expired`, `invalid_signature`) unless the link verifies."""
+    from viva.errors import Forbidden
 
     try:
         signer.verify(key, expires, signature)
@@ -191,6 +212,14 @@ async def open_signed(store: BlobStore, signer: UrlSigner, key: str, expires: st
         raise Forbidden("This link has expired", code="link_expired") from None
     except SignatureError:
         raise Forbidden("Invalid link", code="invalid_signature") from None
+
+
+async def open_signed(store: BlobStore, signer: UrlSigner, key: str, expires: str, signature: str) -> Blob:
+    """The blob behind a signed link, for a download endpoint: 403 when the link does not
+    verify or has expired, 404 when it verifies but the blob is gone (e.g. erased)."""
+    from viva.errors import NotFound
+
+    check_signed(signer, key, expires, signature)
     try:
         return await store.get(key)
     except BlobNotFound:

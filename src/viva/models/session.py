@@ -78,6 +78,16 @@ class InterviewSession(IdMixin, TimestampMixin, WorkspaceMixin, Base):
     turn_lock_owner: Mapped[str | None] = mapped_column(String(40), nullable=True)
     # Consecutive provider failures; a good turn resets it.
     llm_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The interview's audio when the candidate answered by voice (viva.recordings): `capturing`
+    # while the room uploads parts, then `ready` (one Ogg Opus file at `recording_key`), `failed`
+    # or `expired` (removed by the retention setting).
+    recording_status: Mapped[str | None] = mapped_column(String(20), nullable=True, index=True)
+    recording_key: Mapped[str | None] = mapped_column(String(300), nullable=True, unique=True, index=True)
+    recording_bytes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    recording_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    recording_takes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Per spoken reply: how long the candidate waited for the interviewer's voice (viva.recordings.metrics).
+    voice_metrics: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
 
 
 class IdempotencyKey(IdMixin, TimestampMixin, WorkspaceMixin, Base):

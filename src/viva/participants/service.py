@@ -23,6 +23,7 @@ from viva.participants.schemas import (
     ParticipantUpdate,
     Skipped,
 )
+from viva.recordings import service as recordings
 from viva.resumes.embed import best_passages
 from viva.templates import service as templates_service
 
@@ -231,7 +232,7 @@ async def update(
 
 async def erase(db: AsyncSession, workspace_id: uuid.UUID, participant_id: uuid.UUID) -> None:
     """Erase a person: their row and everything hanging off it (sessions, transcripts,
-    recordings, resume text as those arrive) and the personal data in earlier events.
+    recordings, resume text) and the personal data in earlier events.
     An anonymised `participant.deleted` event remains as the audit trail."""
     repo = ParticipantRepository(db, workspace_id)
     participant = await get(db, workspace_id, participant_id)
@@ -246,6 +247,7 @@ async def erase(db: AsyncSession, workspace_id: uuid.UUID, participant_id: uuid.
         }
     }
     await events.redact_participant(db, workspace_id, participant.id, anonymised)
+    await recordings.forget_participant(db, workspace_id, participant.id)
     await repo.delete(participant)
     await db.flush()
     await events.emit(db, workspace_id, "participant.deleted", anonymised, participant_id=participant_id)

@@ -15,6 +15,7 @@ from viva.kit.http import listing
 from viva.kit.pagination import PageRequest, page_params
 from viva.kit.schemas import DataResponse, ListResponse, query_text
 from viva.pipeline import service as pipeline
+from viva.recordings import service as recordings
 from viva.scoring import service as scoring
 from viva.sessions import live, service
 from viva.sessions.schemas import (
@@ -203,6 +204,23 @@ Reviewer = Annotated[Principal, Depends(_reviewer)]
 async def get_scorecard(db: DB, principal: Reader, session_id: uuid.UUID) -> dict[str, Any]:
     session, _ = await service.get(db, principal.workspace_id, session_id)
     return {"data": await scoring.view(db, session)}
+
+
+@router.get(
+    "/{session_id}/recording",
+    response_model=DataResponse[dict[str, Any]],
+    responses={
+        404: {
+            "description": "Unknown session, or no recording: `no_recording` (answered in text), "
+            "`recording_not_ready` (being assembled, shortly after the end), `recording_failed`, "
+            "`recording_expired` (removed by the retention setting)"
+        }
+    },
+    summary="The interview's audio: a signed link valid one hour",
+)
+async def get_recording(db: DB, principal: Reader, d: Deps, session_id: uuid.UUID) -> dict[str, Any]:
+    session, _ = await service.get(db, principal.workspace_id, session_id)
+    return {"data": recordings.describe(session, d.signer, d.settings.public_url)}
 
 
 @router.post(

@@ -19,8 +19,10 @@ from viva.errors import Conflict, NotFound
 from viva.jobs.service import enqueue_once
 from viva.kit import clock
 from viva.kit.crypto import token_hash
+from viva.kit.stats import percentile
 from viva.models import InterviewSession, TranscriptTurn
 from viva.participants import service as participants
+from viva.recordings import service as recordings
 from viva.sessions import repository as repo
 from viva.sessions.repository import TurnRepository
 from viva.sessions.service import Deps, _emit
@@ -129,17 +131,11 @@ def turn_read(turn: TranscriptTurn, *, full: bool = True) -> dict[str, Any]:
     return out
 
 
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
-    return ordered[index]
-
-
 def _with_latencies(signals: dict[str, Any], turns: list[TranscriptTurn]) -> dict[str, Any]:
     latencies = [float(t.data["latency_ms"]) for t in turns if "latency_ms" in (t.data or {})]
     signals["answer_latency_ms"] = {
         "median": round(statistics.median(latencies)) if latencies else None,
-        "p90": round(_percentile(latencies, 0.9)) if latencies else None,
+        "p90": round(percentile(latencies, 0.9)) if latencies else None,
         "answers": len(latencies),
     }
     return signals
@@ -167,6 +163,8 @@ async def add_answer(
     if spoken and spoken[-1].speaker == "interviewer":
         data["latency_ms"] = round((clock.now() - spoken[-1].at).total_seconds() * 1000)
     turn = await add_turn(db, session, "candidate", "answer", text, data=data)
+    if data.get("input") == "voice":
+        record_voice_reply(session, turn.seq, stt_ms=data.get("stt_ms"), silence_ms=data.get("silence_ms"))
     session.authenticity_signals = _with_latencies(
         {**empty_signals(), **(session.authenticity_signals or {})}, [*turns, turn]
     )
@@ -251,6 +249,7 @@ async def finish(
         {**empty_signals(), **(session.authenticity_signals or {})}, await transcript(db, session)
     )
     await _emit(db, f"session.{status}", session, await _external_id(db, session), deps)
+    await recordings.on_session_ended(db, session)
     if status == "completed":
         # Scoring is a job so a slow grader never holds the candidate's last request.
         await enqueue_once(
@@ -279,10 +278,35 @@ def record_signals(session: InterviewSession, events: list[dict[str, Any]]) -> d
             chars[e["target"]] = int(chars.get(e["target"], 0)) + int(e["chars"])
         elif kind == "typing_burst":
             signals["typing_bursts"] = int(signals["typing_bursts"]) + 1
+        elif kind == "voice_latency":
+            # Only for answers the server heard as speech: the room cannot invent replies.
+            record_voice_reply(session, int(e["answer_seq"]), create=False, heard_ms=int(e["ms"]))
     signals["paste_events"], signals["pasted_characters"] = pastes, chars
     session.authenticity_signals = signals
     touch(session)
     return signals
+
+
+MAX_VOICE_REPLIES = 500  # per session: far more spoken answers than any interview has
+
+
+def record_voice_reply(
+    session: InterviewSession, answer_seq: int, *, create: bool = True, **figures: int | None
+) -> None:
+    """Note how fast the interviewer's voice answered the spoken answer `answer_seq`. The server
+    adds its own figures (stt_ms, server_ms, tts_ms, silence_ms) when the reply has been sent; the
+    room adds `heard_ms`, from the end of the candidate's speech to the first audio it played."""
+    metrics = dict(session.voice_metrics or {})
+    replies = [dict(r) for r in metrics.get("replies") or []]
+    entry = next((r for r in replies if r.get("answer_seq") == answer_seq), None)
+    if entry is None:
+        if not create or len(replies) >= MAX_VOICE_REPLIES:
+            return
+        entry = {"answer_seq": answer_seq}
+        replies.append(entry)
+    entry.update({k: v for k, v in figures.items() if v is not None})
+    metrics["replies"] = replies
+    session.voice_metrics = metrics  # a new object: the JSON column sees the change
 
 
 # ------------------------------------------------------------------ the turn lease

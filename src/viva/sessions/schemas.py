@@ -97,7 +97,16 @@ class SessionRead(BaseModel):
         description="The reviewer's decision: {decision, reason, reviewer, reviewed_at, overrides_ai}"
     )
     transcript_url: str | None = None  # omitted when includeTranscript is false
-    recording_url: str | None
+    recording_url: str | None = Field(
+        description="The interview's audio (voice interviews): a signed link, valid one hour from now"
+    )
+    voice_metrics: dict[str, Any] | None = Field(
+        default=None,
+        description="Voice interviews: how fast the interviewer's voice answered spoken answers (ms, "
+        "p50/p95/max): reply_latency_ms from the end of the candidate's speech to the first audio "
+        "heard (measured by the room), server_latency_ms from the answer's arrival to its first "
+        "audio sent, stt_ms, tts_first_sentence_ms",
+    )
     scored_at: Timestamp | None
     created_at: Timestamp
     updated_at: Timestamp

@@ -24,8 +24,11 @@ from viva.kit import clock
 from viva.kit.crypto import random_token, token_hash
 from viva.kit.pagination import Page, PageRequest
 from viva.kit.secretbox import SecretBox
+from viva.kit.stats import percentile
+from viva.kit.storage import UrlSigner
 from viva.models import EvaluationStage, IdempotencyKey, InterviewSession
 from viva.participants import service as participants
+from viva.recordings import service as recordings
 from viva.sessions.repository import IdempotencyRepository, SessionRepository, session_by_id
 from viva.sessions.schemas import SessionCreate, SessionRead
 from viva.templates import service as templates
@@ -48,6 +51,11 @@ class Deps:
 
     def join_url(self, token: str) -> str:
         return f"{self.settings.public_url.rstrip('/')}/join/{token}"
+
+    @property
+    def signer(self) -> UrlSigner:
+        """Signs recording links (valid one hour) with a key derived from the app's secret."""
+        return UrlSigner(self.secrets.derive("signed storage urls"))
 
 
 # ------------------------------------------------------------------ reading
@@ -90,7 +98,8 @@ def to_read(session: InterviewSession, external_id: str | None, deps: Deps) -> S
         review_status=session.review_status,
         review=session.review,
         transcript_url=f"{base}/api/v1/sessions/{session.id}/transcript",
-        recording_url=None,
+        recording_url=(link := recordings.signed(session, deps.signer, base)) and link.url,
+        voice_metrics=voice_summary(session.voice_metrics),
         scored_at=session.scored_at,
         created_at=session.created_at,
         updated_at=session.updated_at,
@@ -99,6 +108,28 @@ def to_read(session: InterviewSession, external_id: str | None, deps: Deps) -> S
     for key in hidden_parts(session):
         fields.pop(key, None)
     return SessionRead(**fields)
+
+
+def voice_summary(metrics: dict[str, Any] | None) -> dict[str, Any] | None:
+    """How quickly the interviewer answered spoken answers with its voice (see sessions.live)."""
+    replies = (metrics or {}).get("replies") or []
+    if not replies:
+        return None
+
+    def spread(field: str) -> dict[str, int | None]:
+        values = [int(r[field]) for r in replies if r.get(field) is not None]
+        if not values:
+            return {"p50": None, "p95": None, "max": None}
+        return {"p50": int(percentile(values, 0.5)), "p95": int(percentile(values, 0.95)), "max": max(values)}
+
+    return {
+        "spoken_replies": len(replies),
+        "reply_latency_ms": spread("heard_ms"),
+        "server_latency_ms": spread("server_ms"),
+        "stt_ms": spread("stt_ms"),
+        "tts_first_sentence_ms": spread("tts_ms"),
+        "silence_window_ms": spread("silence_ms")["p50"],
+    }
 
 
 def hidden_parts(session: InterviewSession) -> list[str]:

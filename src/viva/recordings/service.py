@@ -1,0 +1,276 @@
+"""Interview recordings (SPEC §3.5 `recording_url`, §3.4 erasure; docs/recordings.md).
+
+When the candidate answers by voice, the room records the interview (their microphone mixed with
+the interviewer's voice) and uploads it in parts while it runs: a *take* per page load, numbered
+parts within it. Parts go straight to the blob store under the participant's folder. When the
+interview ends, a job assembles the takes into one Ogg Opus file, records where it is on the
+session and removes the parts. The file is served only through signed links valid one hour;
+it is deleted with the participant, and after `VIVA_RECORDING_RETENTION_DAYS` when that is set.
+
+Blob writes and deletes happen outside database transactions (they can take seconds); every step
+is safe to repeat, so a crash at any point leaves at worst work for the next run of the job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from viva.errors import ApiError, Conflict, NotFound, ValidationFailed
+from viva.jobs.service import enqueue, enqueue_once
+from viva.kit import clock
+from viva.kit.storage import Blob, BlobNotFound, BlobStore, UrlSigner, check_signed
+from viva.models import InterviewSession
+from viva.recordings import repository
+from viva.speech.recording import MIME, NoAudio, assemble
+
+log = structlog.get_logger(__name__)
+
+FOLDER = "recordings"
+MEDIA_PATH = "/media"  # where signed links are served (recordings/endpoints.py)
+# Parts are still accepted this long after the interview ends (the room sends its last part
+# when it sees the end); the assembly job runs then.
+TAIL = timedelta(seconds=30)
+MAX_TAKES = 100
+MAX_SEQ = 99_999
+MAX_SESSION_BYTES = 256 * 1024 * 1024  # about 18 hours of browser Opus: far beyond any interview
+PART_TYPES = {"audio/webm": "webm", "video/webm": "webm", "audio/ogg": "ogg", "application/ogg": "ogg"}
+RETENTION_BATCH = 200
+
+
+class StorageFailed(ApiError):
+    status = 503
+    message = "The recording store is unavailable"
+
+
+def participant_folder(participant_id: uuid.UUID) -> str:
+    return f"{FOLDER}/{participant_id}"
+
+
+def parts_folder(session: InterviewSession) -> str:
+    return f"{participant_folder(session.participant_id)}/{session.id}/parts"
+
+
+def final_key(session: InterviewSession) -> str:
+    return f"{participant_folder(session.participant_id)}/{session.id}.ogg"
+
+
+# ------------------------------------------------------------------ while the interview runs
+
+
+def start_take(session: InterviewSession) -> int:
+    """The room starts recording (again, after a reload): the number of its take."""
+    if session.status != "in_progress":
+        raise Conflict(f"The interview is {session.status}", code="interview_not_active")
+    if session.recording_takes >= MAX_TAKES:
+        raise Conflict("This interview has been recorded in too many pieces", code="too_many_takes")
+    take = session.recording_takes
+    session.recording_takes = take + 1
+    session.recording_status = "capturing"
+    return take
+
+
+def part_key(session: InterviewSession, take: int, seq: int, mime: str) -> str:
+    """Where one uploaded part goes, after checking the session still takes it; counts its bytes."""
+    base_mime = mime.split(";", 1)[0].strip().lower()
+    extension = PART_TYPES.get(base_mime)
+    if extension is None:
+        raise ValidationFailed.at(
+            ["body"], "Send the part as audio/webm or audio/ogg (what MediaRecorder writes)"
+        )
+    if not accepting_parts(session):
+        raise Conflict("This interview is no longer being recorded", code="recording_closed")
+    if not 0 <= take < session.recording_takes:
+        raise NotFound("Recording take")
+    if not 0 <= seq <= MAX_SEQ:
+        raise ValidationFailed.at(["seq"], f"Part numbers run from 0 to {MAX_SEQ}")
+    return f"{parts_folder(session)}/{take:03d}-{seq:06d}.{extension}"
+
+
+def accepting_parts(session: InterviewSession) -> bool:
+    if session.recording_status != "capturing":
+        return False
+    if session.status == "in_progress":
+        return True
+    return session.ended_at is not None and clock.now() < session.ended_at + TAIL
+
+
+def count_bytes(session: InterviewSession, size: int) -> None:
+    """Count a part against the session's budget (a resent part counts twice: an upper bound)."""
+    total = (session.recording_bytes or 0) + size
+    if total > MAX_SESSION_BYTES:
+        raise Conflict("This interview's recording is too large", code="recording_too_large")
+    session.recording_bytes = total
+
+
+async def store_part(store: BlobStore, key: str, data: bytes) -> None:
+    if not data:
+        raise ValidationFailed.at(["body"], "The part is empty")
+    try:
+        await store.put(key, data)
+    except Exception as exc:  # any backend failure: the room keeps the part and sends it again
+        log.warning("recording_part_not_stored", error=type(exc).__name__)
+        raise StorageFailed(headers={"Retry-After": "2"}) from exc
+
+
+async def on_session_ended(db: AsyncSession, session: InterviewSession) -> None:
+    """The interview ended: assemble its recording once the last parts are in (a job)."""
+    if session.recording_status == "capturing":
+        await enqueue_once(
+            db,
+            "recordings.assemble",
+            f"recording:{session.id}",
+            {"session_id": str(session.id)},
+            run_at=clock.now() + TAIL,
+            workspace_id=session.workspace_id,
+        )
+
+
+# ------------------------------------------------------------------ after it
+
+
+def _takes(keys: Iterable[str]) -> list[list[str]]:
+    """Part keys grouped by take, in order (the names sort as take-seq)."""
+    grouped: dict[str, list[str]] = {}
+    for key in sorted(keys):
+        grouped.setdefault(key.rsplit("/", 1)[-1].split("-", 1)[0], []).append(key)
+    return list(grouped.values())
+
+
+async def assemble_session(
+    sessionmaker: async_sessionmaker[AsyncSession], store: BlobStore, session_id: uuid.UUID
+) -> str:
+    """Turn an ended session's parts into its recording; what happened, for the job's log.
+
+    Idempotent: run again after a crash at any step, it finishes the work or finds it done.
+    """
+    async with sessionmaker() as db:
+        session = await repository.session_by_id(db, session_id)
+        if session is None:
+            return "erased"  # the participant's erasure job removes the parts
+        parts, status, key = parts_folder(session), session.recording_status, final_key(session)
+        if session.status in ("scheduled", "in_progress"):
+            raise RuntimeError("the interview has not ended")  # enqueued early by hand: retried later
+    if status != "capturing":
+        await store.delete_prefix(parts)  # a previous run stored the result but died before this
+        return status or "none"
+    takes = []
+    for keys in _takes(await store.list_keys(parts)):
+        takes.append(b"".join([(await store.get(k)).data for k in keys]))
+    try:
+        result = await asyncio.to_thread(assemble, takes)
+    except NoAudio:
+        result = None
+    if result is not None:
+        await store.put(key, result.data)
+    async with sessionmaker() as db, db.begin():
+        session = await repository.session_by_id(db, session_id, lock=True)
+        if session is None:
+            await store.delete(key)  # erased while we worked
+            return "erased"
+        if result is None:
+            session.recording_status, session.recording_bytes = "failed", None
+        else:
+            session.recording_status, session.recording_key = "ready", key
+            session.recording_bytes, session.recording_seconds = len(result.data), result.seconds
+    await store.delete_prefix(parts)
+    return "ready" if result is not None else "failed"
+
+
+async def forget_participant(db: AsyncSession, workspace_id: uuid.UUID, participant_id: uuid.UUID) -> None:
+    """The participant is being erased: delete every recording and part of theirs (a job, so it
+    happens even if the store is down right now; their signed links stop working at once,
+    since the sessions they point at are gone)."""
+    await enqueue(
+        db,
+        "recordings.erase",
+        {"folder": participant_folder(participant_id)},
+        workspace_id=workspace_id,
+    )
+
+
+async def expire(
+    sessionmaker: async_sessionmaker[AsyncSession], store: BlobStore, retention_days: int
+) -> int:
+    """Delete recordings of interviews that ended more than `retention_days` ago; how many went."""
+    if retention_days <= 0:
+        return 0
+    async with sessionmaker() as db:
+        due = [
+            (s.id, s.recording_key)
+            for s in await repository.past_retention(
+                db, clock.now() - timedelta(days=retention_days), RETENTION_BATCH
+            )
+        ]
+    for session_id, key in due:
+        if key:
+            await store.delete(key)
+        async with sessionmaker() as db, db.begin():
+            session = await repository.session_by_id(db, session_id, lock=True)
+            if session is not None and session.recording_key == key:
+                session.recording_status, session.recording_key = "expired", None
+                session.recording_bytes = session.recording_seconds = None
+    return len(due)
+
+
+# ------------------------------------------------------------------ reading
+
+
+@dataclass(frozen=True, slots=True)
+class SignedRecording:
+    url: str
+    expires_at: datetime
+
+
+def signed(session: InterviewSession, signer: UrlSigner, public_url: str) -> SignedRecording | None:
+    """A link to the session's recording valid for the signer's lifetime (one hour), or None."""
+    if session.recording_status != "ready" or not session.recording_key:
+        return None
+    now = clock.now()
+    url = signer.url(public_url.rstrip("/") + MEDIA_PATH, session.recording_key, now=now)
+    return SignedRecording(url=url, expires_at=now + signer.ttl)
+
+
+def describe(session: InterviewSession, signer: UrlSigner, public_url: str) -> dict[str, Any]:
+    """`GET /sessions/{id}/recording`: the signed link and what it leads to, or 404 saying why not."""
+    link = signed(session, signer, public_url)
+    if link is None:
+        status = session.recording_status
+        if status == "capturing":
+            raise NotFound("Recording", code="recording_not_ready")
+        if status == "expired":
+            raise NotFound("Recording", code="recording_expired")
+        if status == "failed":
+            raise NotFound("Recording", code="recording_failed")
+        raise NotFound("Recording", code="no_recording")
+    return {
+        "session_id": str(session.id),
+        "status": "ready",
+        "url": link.url,
+        "expires_at": clock.isoformat(link.expires_at),
+        "content_type": MIME,
+        "size_bytes": session.recording_bytes,
+        "duration_seconds": session.recording_seconds,
+    }
+
+
+async def open_link(
+    db: AsyncSession, store: BlobStore, signer: UrlSigner, key: str, expires: str, signature: str
+) -> Blob:
+    """The audio behind a signed link: 403 when the link is bad or expired; 404 when the
+    recording is gone (participant erased, retention), even if its bytes are not deleted yet."""
+    check_signed(signer, key, expires, signature)
+    session = await repository.session_by_recording_key(db, key)
+    if session is None or session.recording_status != "ready":
+        raise NotFound("Recording")
+    try:
+        return await store.get(key)
+    except BlobNotFound:
+        raise NotFound("Recording") from None

@@ -1,0 +1,56 @@
+"""Cutting a streamed reply into sentences for the voice: each as soon as it is complete."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from viva.interview.voice import Sentences
+
+REPLY = (
+    "Thanks, Ada. That's helpful! Could you walk me through the p99 of 3.5 ms, e.g. how you measured it? "
+    "Dr. Lee asked the same. She said \u201cit depends.\u201d Fair\u2026 Take your time"
+)
+EXPECTED = [
+    "Thanks, Ada.",
+    "That's helpful!",
+    "Could you walk me through the p99 of 3.5 ms, e.g. how you measured it?",
+    "Dr. Lee asked the same.",
+    "She said \u201cit depends.\u201d",
+    "Fair\u2026",
+    "Take your time",
+]
+
+
+def test_sentences_end_at_their_punctuation_not_at_abbreviations_or_decimals():
+    cutter = Sentences()
+    assert cutter.feed(REPLY) == EXPECTED[:-1]
+    assert cutter.finish(REPLY) == (["Take your time"], True)
+
+
+def test_each_sentence_comes_out_as_soon_as_it_is_complete():
+    cutter = Sentences()
+    assert cutter.feed("Thanks, Ada") == []
+    assert cutter.feed(".") == []  # "Ada.com"? The full stop ends nothing until white space follows
+    assert cutter.feed(" That") == ["Thanks, Ada."]
+    assert cutter.feed("'s helpful! Could") == ["That's helpful!"]
+
+
+@given(st.lists(st.integers(min_value=1, max_value=12), min_size=1, max_size=60))
+def test_any_split_of_the_stream_gives_the_same_sentences(cuts):
+    cutter, out, at = Sentences(), [], 0
+    for size in cuts:
+        out += cutter.feed(REPLY[at : at + size])
+        at += size
+    out += cutter.feed(REPLY[at:])
+    rest, consistent = cutter.finish(REPLY)
+    assert consistent and out + rest == EXPECTED
+
+
+def test_a_replaced_reply_is_spoken_whole_instead():
+    cutter = Sentences()
+    cutter.feed("How old are you? And where")
+    assert cutter.finish("Tell me about a project you led. What was hard?") == (
+        ["Tell me about a project you led.", "What was hard?"],
+        False,
+    )
