@@ -11,7 +11,7 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 
 
 def test_configuration_table_matches_settings():
-    rows = re.findall(r"^\| `(VIVA_[A-Z_]+)` \| (.+?) \|", DOC.read_text(), flags=re.M)
+    rows = re.findall(r"^\| `(VIVA_[A-Z0-9_]+)` \| (.+?) \|", DOC.read_text(), flags=re.M)
     documented = {name: default.strip() for name, default in rows}
     fields = Settings.model_fields
     assert set(documented) == {f"VIVA_{name.upper()}" for name in fields}

@@ -37,7 +37,7 @@ from viva.jobs.context import JobContext
 from viva.jobs.worker import Worker
 from viva.kit.net import guarded_client
 from viva.kit.secretbox import SecretBox, load_or_create_key
-from viva.kit.storage import store_from_settings
+from viva.kit.storage_factory import store_from_settings
 from viva.mcp.server import PATH as MCP_PATH
 from viva.mcp.server import McpEndpoint
 from viva.participants.endpoints import router as participants_router

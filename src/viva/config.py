@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -160,14 +161,36 @@ class Settings(BaseSettings):
         default=16 * 1024 * 1024,
         description="Largest spoken answer the room may upload (bytes; 16 kHz WAV, about 8 minutes).",
     )
-    storage_dir: str = Field(
-        default="./var/storage", description="Directory where interview recordings are kept."
-    )
     recording_retention_days: int = Field(
         default=0,
         ge=0,
         description="Delete recordings this many days after the interview ended; 0 keeps them until the "
         "participant is erased.",
+    )
+    storage_dir: str = Field(
+        default="./var/storage",
+        description="Directory that holds recordings when no S3 bucket is set (files 600, folders 700).",
+    )
+    storage_s3_bucket: str | None = Field(
+        default=None,
+        description="Keep recordings in this S3-compatible bucket instead of storage_dir.",
+    )
+    storage_s3_prefix: str = Field(
+        default="", description="Folder inside the bucket under which every object is named."
+    )
+    storage_s3_endpoint_url: str | None = Field(
+        default=None,
+        description="Endpoint of an S3-compatible service (MinIO, R2, B2...); unset: AWS S3.",
+    )
+    storage_s3_region: str = Field(default="us-east-1", description="Region of the bucket.")
+    storage_s3_access_key_id: str | None = Field(
+        default=None, description="Access key id; unset: boto's default credential chain."
+    )
+    storage_s3_secret_access_key: str | None = Field(
+        default=None, repr=False, description="Secret access key (never logged)."
+    )
+    storage_s3_addressing_style: Literal["auto", "path", "virtual"] = Field(
+        default="auto", description="auto, path (bucket in the path, e.g. MinIO) or virtual (bucket host)."
     )
 
     @property

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from viva.config import Settings
 from viva.kit.secretbox import SecretBox
-from viva.kit.storage import BlobStore, store_from_settings
+from viva.kit.storage import BlobStore
+from viva.kit.storage_factory import store_from_settings
 
 if TYPE_CHECKING:
     from viva.models import Job

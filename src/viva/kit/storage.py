@@ -1,4 +1,4 @@
-"""Blob storage for recordings (a local directory today) and signed, expiring download URLs.
+"""Blob storage for recordings (a local directory, or S3 in `storage_s3`) and signed download URLs.
 
 Keys are relative paths of safe segments, e.g. `recordings/<participant id>/<session id>.webm`,
 so everything of one participant can be erased with `delete_prefix`. The content type follows
@@ -18,7 +18,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 from urllib.parse import quote, urlencode
 
 from viva.kit import clock
@@ -41,6 +41,13 @@ class InvalidKey(ValueError):
 
 class BlobNotFound(LookupError):
     pass
+
+
+class StorageError(Exception):
+    """The store failed: unreachable, refused (permissions, missing bucket), disk full.
+
+    Its message names the backend and what failed, never a credential, so it can be logged.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,12 +88,19 @@ class BlobStore(Protocol):
         ...
 
     async def list_keys(self, prefix: str) -> list[str]:
-        """Every key under the folder `prefix`, sorted."""
+        """Every key under the folder `prefix`, at any depth, sorted; empty when there is none."""
         ...
 
 
+_TMP_PREFIX = ".tmp-"
+
+
 class LocalDirectoryStore:
-    """Blobs as files under `root` (mode 600, folders 700), written atomically by rename."""
+    """Blobs as files under `root` (mode 600, folders 700), written atomically by rename.
+
+    Operating-system failures other than a missing file (permissions, a full disk) are raised
+    as `StorageError`, as the S3 store does, so callers handle one error whatever the backend.
+    """
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
@@ -96,7 +110,7 @@ class LocalDirectoryStore:
 
     def _put(self, path: Path, data: bytes) -> None:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_TMP_PREFIX)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
@@ -106,7 +120,11 @@ class LocalDirectoryStore:
             raise
 
     async def put(self, key: str, data: bytes) -> None:
-        await asyncio.to_thread(self._put, self._path(key), data)
+        path = self._path(key)
+        try:
+            await asyncio.to_thread(self._put, path, data)
+        except OSError as exc:
+            raise _os_error("write", key, exc) from exc
 
     async def get(self, key: str) -> Blob:
         path = self._path(key)
@@ -114,6 +132,8 @@ class LocalDirectoryStore:
             data = await asyncio.to_thread(path.read_bytes)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise BlobNotFound(key) from None
+        except OSError as exc:
+            raise _os_error("read", key, exc) from exc
         return Blob(data=data, content_type=content_type_of(key))
 
     async def delete(self, key: str) -> bool:
@@ -122,35 +142,42 @@ class LocalDirectoryStore:
             await asyncio.to_thread(path.unlink)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return False
+        except OSError as exc:
+            raise _os_error("delete", key, exc) from exc
         return True
 
-    def _delete_tree(self, folder: Path) -> int:
+    def _files(self, folder: Path) -> list[Path]:
+        # A temporary file is a write still in flight (or one killed mid-way): not a blob yet.
         if not folder.is_dir():
-            return 0
-        count = sum(1 for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".tmp-"))
-        shutil.rmtree(folder)
+            return []
+        return [p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(_TMP_PREFIX)]
+
+    def _delete_tree(self, folder: Path) -> int:
+        count = len(self._files(folder))
+        if folder.is_dir():
+            shutil.rmtree(folder)
         return count
 
     async def delete_prefix(self, prefix: str) -> int:
-        return await asyncio.to_thread(self._delete_tree, self._path(prefix.rstrip("/")))
+        folder = self._path(prefix.rstrip("/"))
+        try:
+            return await asyncio.to_thread(self._delete_tree, folder)
+        except OSError as exc:
+            raise _os_error("delete", prefix, exc) from exc
 
-    def _list(self, prefix: str) -> list[str]:
-        folder = self._path(prefix)
-        if not folder.is_dir():
-            return []
-        return sorted(
-            f"{prefix}/{p.relative_to(folder).as_posix()}"
-            for p in folder.rglob("*")
-            if p.is_file() and not p.name.startswith(".tmp-")
-        )
+    def _keys(self, folder: Path) -> list[str]:
+        return sorted("/".join(p.relative_to(self.root).parts) for p in self._files(folder))
 
     async def list_keys(self, prefix: str) -> list[str]:
-        return await asyncio.to_thread(self._list, prefix.rstrip("/"))
+        folder = self._path(prefix.rstrip("/"))
+        try:
+            return await asyncio.to_thread(self._keys, folder)
+        except OSError as exc:
+            raise _os_error("list", prefix, exc) from exc
 
 
-def store_from_settings(settings: Any) -> BlobStore:
-    """The blob store the settings name (`VIVA_STORAGE_DIR`)."""
-    return LocalDirectoryStore(settings.storage_dir)
+def _os_error(action: str, key: str, exc: OSError) -> StorageError:
+    return StorageError(f"local storage: cannot {action} {key!r}: {exc.strerror or type(exc).__name__}")
 
 
 class SignatureError(Exception):
