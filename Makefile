@@ -15,7 +15,8 @@ VOICE_STAMP := $(VENV)/.voice-installed
 serve: setup
 	$(BIN)/viva serve
 
-test: setup lint
+# The suite runs the real speech engines too, so `make test` always installs the voice extra.
+test: setup $(VOICE_STAMP) lint
 	$(BIN)/pytest -n 2 --dist loadscope
 
 setup: $(STAMP) $(ASSETS) $(if $(filter 1,$(VOICE)),$(VOICE_STAMP))

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import structlog
 from fastapi import APIRouter, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
@@ -47,6 +48,7 @@ from viva.sandbox.runner import Runner
 from viva.sessions.endpoints import outbox_router
 from viva.sessions.endpoints import router as sessions_router
 from viva.sessions.service import Deps as SessionDeps
+from viva.speech.base import Speech, SpeechError
 from viva.speech.factory import speech_from_settings
 from viva.templates.endpoints import stages_router, templates_router
 from viva.webhooks.endpoints import deliveries_router as webhook_deliveries_router
@@ -267,6 +269,14 @@ def make_code_runner(settings: Settings) -> tuple[Runner | None, str | None]:
     return runner, None
 
 
+async def _warm_speech(speech: Speech) -> None:
+    # In the background: the server answers at once; the first spoken answer need not load models.
+    try:
+        await speech.warm()
+    except SpeechError as exc:
+        structlog.get_logger().warning("speech_warm_up_failed", engine=exc.engine, error=str(exc))
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application. Tests pass their own Settings; `viva serve` uses the env."""
     settings = settings or get_settings()
@@ -280,6 +290,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         running = asyncio.create_task(worker.run()) if worker else None
         if app.state.code_runner is not None:
             await app.state.code_runner.warm()
+        warming = asyncio.create_task(_warm_speech(app.state.speech)) if app.state.speech else None
         try:
             async with mcp.manager.run():  # the SDK's task group that serves /api/mcp
                 yield
@@ -293,6 +304,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await worker.context.http.aclose()
             if app.state.interviewer.chat_model is not None:
                 await app.state.interviewer.chat_model.aclose()
+            if warming is not None:
+                warming.cancel()
             if app.state.speech is not None:
                 await app.state.speech.aclose()
             await engine.dispose()

@@ -214,3 +214,44 @@ async def test_approve_from_the_queue(
     assert (
         "Approved; that was the last stage: recommended" in queue.text and "Nothing to review" in queue.text
     )
+
+
+async def test_a_voice_interview_shows_its_recording_and_reply_times(
+    app: FastAPI, client: httpx.AsyncClient, tenant: Tenant, member: MemberFactory, worker: Any, frozen: Any
+) -> None:
+    from tests.fixtures.audio import espeak_wav, transcode
+    from tests.recordings.test_recordings import end_and_assemble, live_session, record
+
+    owner = await member("owner")
+    s = await live_session(client, tenant)
+    page = await owner.client.get(owner.url("sessions", s["id"]))
+    assert "Recording" not in page.text  # a text interview so far
+    await record(client, s["path"], transcode(espeak_wav("One two three four five."), "webm"), "audio/webm")
+    page = await owner.client.get(owner.url("sessions", s["id"]))
+    assert "Being recorded." in page.text
+    async with app.state.sessionmaker() as db:
+        session = await db.get(InterviewSession, uuid.UUID(s["id"]))
+        assert session is not None
+        answer = await live.add_answer(
+            db,
+            session,
+            "Spoken words.",
+            None,
+            {"input": "voice", "stt_engine": "faster-whisper", "stt_ms": 640, "silence_ms": 2000},
+        )
+        live.record_voice_reply(session, answer.seq, create=False, server_ms=900, tts_ms=210, heard_ms=3100)
+        await db.commit()
+    await end_and_assemble(client, s, worker, frozen)
+
+    page = await owner.client.get(owner.url("sessions", s["id"]))
+    audio = re.search(r'<audio class="recording" controls preload="metadata" src="([^"]+)"', page.text)
+    assert audio, page.text
+    src = html.unescape(audio.group(1))
+    assert src.startswith(f"/media/recordings/{s['candidate_id']}/{s['id']}.ogg?expires=")
+    r = await owner.client.get(src)
+    assert r.status_code == 200 and r.content[:4] == b"OggS"
+    text = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page.text)))
+    assert "End of the candidate's speech to the reply's first sound: p50 3.1 s, p95 3.1 s, max 3.1 s" in text
+    assert "includes the 2.0 s of silence" in text
+    assert "Of which speech-to-text p50 0.6 s, first sentence's synthesis p50 0.2 s" in text
+    assert "spoken, transcribed by faster-whisper" in text

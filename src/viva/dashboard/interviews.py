@@ -8,6 +8,7 @@ import uuid
 import zoneinfo
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -257,12 +258,21 @@ async def show_session(db: DB, request: Request, session_id: uuid.UUID, viewer: 
             "code_runs": [t for t in turns if t["speaker"] == "system" and t.get("event") in CODE_EVENTS],
             "card": card,
             "signals": s.authenticity_signals or {},
+            "recording_status": row.recording_status,
+            # Same origin as this page (the CSP's media-src), whatever VIVA_PUBLIC_URL says.
+            "recording_src": _path_of(s.recording_url) if s.recording_url else None,
+            "recording_seconds": row.recording_seconds,
             "signal_words": SIGNAL_WORDS,
             "mails": mails,
             "history": history,
             "zones": ZONES,
         },
     )
+
+
+def _path_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}"
 
 
 async def _action(db: DB, viewer: Viewer, session_id: uuid.UUID, run: Any, done: str) -> Response:

@@ -67,6 +67,8 @@ async def room_page(request: Request, db: DB, token: Token) -> HTMLResponse:
                 "status": "not_found",
                 "consented": False,
                 "language": "en",
+                "voice": False,
+                "voice_silence_ms": 0,
             },
             status_code=404,
         )
@@ -83,6 +85,8 @@ async def room_page(request: Request, db: DB, token: Token) -> HTMLResponse:
             "status": state["status"],
             "consented": state["consented"],
             "language": state["language"],
+            "voice": request.app.state.speech is not None,
+            "voice_silence_ms": request.app.state.settings.voice_silence_ms,
         },
     )
     # The link is a credential: keep it out of caches and out of Referer headers.

@@ -37,7 +37,7 @@ FOLDER = "recordings"
 MEDIA_PATH = "/media"  # where signed links are served (recordings/endpoints.py)
 # Parts are still accepted this long after the interview ends (the room sends its last part
 # when it sees the end); the assembly job runs then.
-TAIL = timedelta(seconds=30)
+TAIL = timedelta(seconds=60)
 MAX_TAKES = 100
 MAX_SEQ = 99_999
 MAX_SESSION_BYTES = 256 * 1024 * 1024  # about 18 hours of browser Opus: far beyond any interview

@@ -57,6 +57,10 @@ class SpeechToText(Protocol):
         """Raises `SpeechUnavailable` or `SpeechError`."""
         ...
 
+    async def warm(self) -> None:
+        """Load what the first call would otherwise wait for (a model), e.g. at startup."""
+        ...
+
     async def aclose(self) -> None:
         """Release connections or loaded models (at shutdown)."""
         ...
@@ -71,6 +75,10 @@ class TextToSpeech(Protocol):
         """Raises `SpeechUnavailable` or `SpeechError`."""
         ...
 
+    async def warm(self) -> None:
+        """Start what the first call would otherwise wait for (a voice process), e.g. at startup."""
+        ...
+
     async def aclose(self) -> None:
         """Release connections (at shutdown)."""
         ...
@@ -82,6 +90,11 @@ class Speech:
 
     stt: SpeechToText
     tts: TextToSpeech
+
+    async def warm(self) -> None:
+        """Get both engines ready; a failure is only logged by the caller (the first call retries)."""
+        await self.stt.warm()
+        await self.tts.warm()
 
     async def aclose(self) -> None:
         await self.stt.aclose()

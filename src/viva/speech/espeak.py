@@ -51,5 +51,8 @@ class EspeakTextToSpeech:
             raise SpeechError(f"espeak-ng wrote no WAV: {exc}", engine=ENGINE) from exc
         return Audio(data=data, mime="audio/wav", engine=ENGINE, duration_s=wav_duration(data))
 
+    async def warm(self) -> None:
+        return None  # nothing to load
+
     async def aclose(self) -> None:
         return None

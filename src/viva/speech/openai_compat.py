@@ -61,6 +61,9 @@ class _Client:
             )
         return response
 
+    async def warm(self) -> None:
+        return None  # nothing to load
+
     async def aclose(self) -> None:
         await self._http.aclose()
 
@@ -104,6 +107,9 @@ class OpenAICompatibleSpeechToText:
         except (ValueError, KeyError, TypeError) as exc:
             raise SpeechError("speech API sent a malformed transcription", engine=ENGINE) from exc
 
+    async def warm(self) -> None:
+        return None  # nothing to load
+
     async def aclose(self) -> None:
         await self._client.aclose()
 
@@ -134,6 +140,9 @@ class OpenAICompatibleTextToSpeech:
         except Exception as exc:  # wave raises several unrelated types on garbage
             raise SpeechError("speech API sent audio that is not a WAV file", engine=ENGINE) from exc
         return Audio(data=data, mime="audio/wav", engine=self.engine, duration_s=duration)
+
+    async def warm(self) -> None:
+        return None  # nothing to load
 
     async def aclose(self) -> None:
         await self._client.aclose()

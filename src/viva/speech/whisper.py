@@ -92,5 +92,9 @@ class WhisperSpeechToText:
         async with self._busy:
             return await asyncio.to_thread(self._transcribe, audio, language.split("-")[0].lower())
 
+    async def warm(self) -> None:
+        """Load the model now (about a second) rather than during the first answer."""
+        await asyncio.to_thread(self._loaded)
+
     async def aclose(self) -> None:
         self._model = None

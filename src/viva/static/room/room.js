@@ -52,6 +52,19 @@
     finishedView: $("finished-view"),
     finishedThanks: $("finished-thanks"),
     finishedClosed: $("finished-closed"),
+    voiceChoice: $("voice-choice"),
+    voiceOn: $("voice-on"),
+    voiceChoiceNote: $("voice-choice-note"),
+    voicePanel: $("voice-panel"),
+    voiceState: $("voice-state"),
+    voiceLevel: $("voice-level"),
+    voiceMeter: $("voice-meter"),
+    voiceMode: $("voice-mode"),
+    voiceSilence: $("voice-silence"),
+    talkButton: $("talk-button"),
+    sendVoice: $("send-voice"),
+    voiceOff: $("voice-off"),
+    answerByVoice: $("answer-voice"),
   };
 
   const room = {
@@ -79,6 +92,12 @@
     task: null, // the coding task in the editor (the room's GET /state coding_task)
     editor: null, // window.VivaEditor instance
     codeBusy: false,
+    // RoomState.voice_options when the server takes spoken answers (known before the start too).
+    voiceOffered: root.dataset.voice === "true" ? { silence_ms: Number(root.dataset.voiceSilenceMs) } : null,
+    voice: null, // the VivaVoice engine while the candidate answers by voice
+    spokenQueue: [], // answers heard while the interviewer was still replying, sent in order
+    latency: null, // {endedAt, answerSeq, reported}: the last spoken answer, until its reply is heard
+    recording: null, // {take, seq, queue, sending}: parts of the interview's recording to upload
   };
 
   // --- HTTP ------------------------------------------------------------------------------
@@ -430,8 +449,10 @@
       finish(state.status);
       return;
     }
+    room.voiceOffered = state.voice ? state.voice_options || {} : null;
     if (state.status === "in_progress" && state.consented) {
       showView("interview");
+      offerVoice();
       if (transcript) renderTurns(state.turns);
       renderCodingTask(state.coding_task);
       startClock();
@@ -452,6 +473,7 @@
     room.heartbeat = null;
     if (el.endDialog.open) el.endDialog.close("cancel");
     if (room.events.length) sendSignals({ keepalive: true });
+    if (room.voice) windDownVoice();
     const completed = status === "completed";
     el.finishedThanks.hidden = !completed;
     el.finishedClosed.hidden = completed;
@@ -531,6 +553,7 @@
     if (room.finished || state.status !== "in_progress") return;
     room.live = true;
     if (room.heartbeat === null) room.heartbeat = setInterval(sendSignals, HEARTBEAT_MS);
+    if (room.voice && !room.recording) startRecording();
     // The Start button just disappeared: give focus a home where the candidate will write.
     focusAnswer();
     carryOn(state);
@@ -559,22 +582,29 @@
     sendAnswer(text, newTurnId());
   }
 
-  async function postTurn(body) {
+  // `spoken`: an answer heard by the microphone ({blob, id, endedAt, silenceMs}), sent as audio.
+  async function postTurn(body, spoken = null) {
     if (room.busy || room.finished) return;
     clearTimeout(room.resyncTimer);
     room.busy = true;
     hideRetry();
     updateComposer();
-    setStatus("The interviewer is writing…");
+    setStatus(spoken ? "Transcribing your answer…" : "The interviewer is writing…");
     const controller = new AbortController();
     room.controller = controller;
-    const seen = { done: false, retry: false, ended: false, turns: 0, codingTask: false };
+    const seen = { done: false, retry: false, ended: false, turns: 0, codingTask: false, spoken };
     let failure = null;
+    if (room.voice) room.voice.newReply();
     try {
-      const response = await request("/turn", body, {
-        headers: { Accept: "text/event-stream" },
-        signal: controller.signal,
-      });
+      const headers = { Accept: "text/event-stream" };
+      const response = spoken
+        ? await request(`/voice?client_turn_id=${spoken.id}&silence_ms=${spoken.silenceMs}`, undefined, {
+            method: "POST",
+            headers: { ...headers, "Content-Type": "audio/wav" },
+            body: spoken.blob,
+            signal: controller.signal,
+          })
+        : await request(room.voice ? "/turn?speak=true" : "/turn", body, { headers, signal: controller.signal });
       if (!response.ok) throw await errorFrom(response);
       el.transcript.setAttribute("aria-busy", "true");
       await readEvents(response.body, (event, data) => onTurnEvent(event, JSON.parse(data), seen));
@@ -590,7 +620,8 @@
     updateComposer();
 
     if (failure) {
-      turnFailed(failure, body);
+      if (spoken) spokenFailed(failure, spoken);
+      else turnFailed(failure, body);
       return;
     }
     if (!seen.done) {
@@ -603,9 +634,11 @@
       showRetry(typeof seen.retry === "string" ? seen.retry : ""); // the candidate decides when
       return;
     }
-    if (room.awaiting === "candidate") {
-      setStatus("Your turn.");
-      focusAnswer();
+    if (room.awaiting === "candidate" && room.spokenQueue.length) {
+      postTurn({}, room.spokenQueue.shift());
+    } else if (room.awaiting === "candidate") {
+      setStatus(room.voice ? "Your turn: answer out loud, or type." : "Your turn.");
+      if (!room.voice) focusAnswer();
     } else if (room.awaiting === "interviewer") {
       // Another move is due. Ask for it straight away only if this stream made progress,
       // so a server that keeps owing a move cannot spin the page.
@@ -619,6 +652,16 @@
   function onTurnEvent(event, data, seen) {
     switch (event) {
       case "candidate": {
+        if (seen.spoken) {
+          // What the server heard: shown as the candidate's words, like a typed answer.
+          const bubble = seen.spoken.bubble;
+          bubble.dataset.seq = String(data.seq);
+          bubble.classList.remove("is-pending");
+          setBubbleText(bubble, data.text);
+          room.latency = { endedAt: seen.spoken.endedAt, answerSeq: data.seq, reported: false };
+          setStatus("The interviewer is replying…");
+          break;
+        }
         const pending = room.pendingAnswer;
         if (pending) {
           pending.bubble.dataset.seq = String(data.seq);
@@ -646,6 +689,15 @@
         if (data.kind === "coding_task") seen.codingTask = true;
         break;
       }
+      case "audio":
+        if (room.voice) room.voice.play(base64Bytes(data.audio), data.utterance);
+        break;
+      case "audio_stop":
+        if (room.voice) room.voice.stopPlayback(data.utterance);
+        break;
+      case "audio_error":
+        if (room.voice) setVoiceState(data.message || "The interviewer's voice is unavailable; read the reply.");
+        break;
       case "retry":
         // Offered once the stream is over: until then this request still holds the floor.
         seen.retry = data.message || true;
@@ -700,6 +752,234 @@
     } catch {
       // the next resync or turn shows it
     }
+  }
+
+  // --- voice -----------------------------------------------------------------------------
+
+  function base64Bytes(text) {
+    const binary = atob(text);
+    const bytes = new Uint8Array(binary.length);
+    for (let i = 0; i < binary.length; i += 1) bytes[i] = binary.charCodeAt(i);
+    return bytes.buffer;
+  }
+
+  const VOICE_STATES = {
+    idle: "Microphone on.",
+    listening: "Listening: answer whenever you're ready.",
+    hearing: "Hearing you…",
+    speaking: "The interviewer is speaking. Start talking to interrupt.",
+  };
+
+  function setVoiceState(text) {
+    if (el.voiceState.textContent !== text) el.voiceState.textContent = text;
+  }
+
+  function onVoiceState(name, detail) {
+    if (name === "pausing") {
+      setVoiceState(`Sending in ${(detail.leftMs / 1000).toFixed(1)} s. Keep talking to go on.`);
+      return;
+    }
+    if (name === "listening" && room.busy) {
+      setVoiceState("Waiting for the interviewer…");
+      return;
+    }
+    if (room.voice && el.voiceMode.value === "push" && (name === "listening" || name === "idle")) {
+      setVoiceState("Hold the button (or the space bar) while you answer.");
+      return;
+    }
+    setVoiceState(VOICE_STATES[name] || "");
+  }
+
+  let levelFrame = null;
+  let levelValue = 0;
+  function onLevel(level) {
+    levelValue = level;
+    if (levelFrame !== null) return;
+    levelFrame = requestAnimationFrame(() => {
+      levelFrame = null;
+      const percent = Math.round(levelValue * 100);
+      el.voiceLevel.style.width = `${percent}%`;
+      el.voiceMeter.setAttribute("aria-valuenow", String(percent));
+    });
+  }
+
+  // The pause that ends a spoken answer: the server's default until the candidate picks another.
+  function defaultSilence() {
+    const silence = String((room.voiceOffered && room.voiceOffered.silence_ms) || "");
+    if (!silence || el.voiceSilence.dataset.chosen) return;
+    if (![...el.voiceSilence.options].some((o) => o.value === silence)) {
+      el.voiceSilence.add(new Option(`${Number(silence) / 1000} s`, silence));
+    }
+    el.voiceSilence.value = silence;
+  }
+
+  function offerVoice() {
+    const offered = Boolean(room.voiceOffered) && !room.voice;
+    defaultSilence();
+    el.voiceChoice.hidden = !offered;
+    if (offered && !window.VivaVoice.supported()) {
+      el.voiceOn.disabled = true;
+      el.voiceChoiceNote.textContent = window.isSecureContext
+        ? "This browser cannot record audio here; please type your answers."
+        : "Answering by voice needs a secure (https) connection; please type your answers.";
+    }
+  }
+
+  function onSpokenAnswer(blob, { endedAt, silenceMs }) {
+    if (room.finished) return;
+    const spoken = { blob, endedAt, silenceMs, id: newTurnId() };
+    spoken.bubble = addBubble("candidate", "(transcribing…)", { pending: true });
+    if (!room.busy && room.awaiting === "candidate") {
+      postTurn({}, spoken);
+    } else {
+      // The interviewer is still replying (the candidate interrupted it): answer right after.
+      room.spokenQueue.push(spoken);
+      setVoiceState("Got it. Sending when the interviewer has finished.");
+    }
+  }
+
+  function onPlaying(startsAt) {
+    const latency = room.latency;
+    if (!latency || latency.reported) return;
+    latency.reported = true;
+    const ms = Math.max(0, Math.round(startsAt - latency.endedAt));
+    record({ type: "voice_latency", answer_seq: latency.answerSeq, ms });
+    sendSignals();
+  }
+
+  function spokenFailed(error, spoken) {
+    spoken.bubble.remove();
+    if (!(error instanceof HttpError)) {
+      setStatus("Your spoken answer could not be sent (connection lost). Please say it again, or type it.");
+      scheduleResync(null);
+    } else if (error.code === "no_speech") {
+      setStatus("No words were heard in that answer. Please say it again, or type it.");
+    } else if (error.status === 409 && error.code !== "interviewer_busy") {
+      resync();
+    } else {
+      setStatus(`Your spoken answer could not be used: ${error.message}`);
+    }
+    updateComposer();
+  }
+
+  async function startVoice() {
+    el.voiceOn.disabled = true;
+    el.voiceChoiceNote.textContent = "Allow the microphone when your browser asks.";
+    const options = room.voiceOffered || {};
+    if (!window.VivaVoice.supported()) return false;
+    const voice = window.VivaVoice.create({
+      silenceMs: Number(el.voiceSilence.value) || options.silence_ms || 2000,
+      // The server's limit on an answer, as 16 kHz 16-bit WAV: 32 kB a second.
+      maxAnswerMs: Math.floor((options.max_answer_bytes || 16 * 1024 * 1024) / 32) - 1000,
+      workletUrl: "/static/room/mic-worklet.js",
+      onLevel,
+      onState: onVoiceState,
+      onAnswer: onSpokenAnswer,
+      onPlaying,
+      onBargeIn: () => setStatus("You interrupted the interviewer; go ahead."),
+    });
+    try {
+      await voice.start();
+    } catch (error) {
+      el.voiceOn.disabled = false;
+      el.voiceChoiceNote.textContent =
+        error && error.name === "NotAllowedError"
+          ? "The microphone was not allowed, so please type your answers (or allow it and try again)."
+          : "No microphone could be used, so please type your answers.";
+      return false;
+    }
+    room.voice = voice;
+    el.voiceChoice.hidden = true;
+    el.voicePanel.hidden = false;
+    el.interviewView.classList.add("is-voice");
+    voice.setMode(el.voiceMode.value);
+    voice.listen(true);
+    if (room.live) {
+      startRecording();
+      if (room.awaiting === "candidate" && !room.busy) setStatus("Your turn: answer out loud, or type.");
+    }
+    return true;
+  }
+
+  // The interview is over: let the interviewer finish its last words (and the recording take
+  // them in), then release the microphone and send the recording's last part.
+  async function windDownVoice() {
+    const voice = room.voice;
+    voice.listen(false);
+    const deadline = Date.now() + 60000;
+    while ((room.busy || voice.isPlaying()) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    if (room.voice === voice) await stopVoice({ finished: true });
+  }
+
+  async function stopVoice({ finished = false } = {}) {
+    const voice = room.voice;
+    room.voice = null;
+    room.spokenQueue = [];
+    el.voicePanel.hidden = true;
+    el.interviewView.classList.remove("is-voice");
+    await voice.stop(); // the last recording part is handed over before this returns
+    if (!finished) {
+      el.voiceOn.disabled = false;
+      el.voiceChoiceNote.textContent = "";
+      offerVoice();
+      focusAnswer();
+    }
+  }
+
+  // The recording: both voices, uploaded in parts while the interview runs (docs/recordings.md).
+  async function startRecording() {
+    let take;
+    try {
+      take = (await api("/recording", {})).take;
+    } catch {
+      return; // not recorded (the interview goes on); the transcript is kept either way
+    }
+    room.recording = { take, seq: 0, queue: [], sending: false };
+    room.voice.startRecording((blob, mime) => {
+      const recording = room.recording;
+      if (!recording || recording.take !== take) return;
+      recording.queue.push({ seq: recording.seq, blob, mime, tries: 0 });
+      recording.seq += 1;
+      uploadParts(recording);
+    });
+  }
+
+  async function uploadParts(recording) {
+    if (recording.sending) return;
+    recording.sending = true;
+    while (recording.queue.length) {
+      const part = recording.queue[0];
+      let response = null;
+      try {
+        response = await request(`/recording/${recording.take}/${part.seq}`, undefined, {
+          method: "PUT",
+          headers: { "Content-Type": part.mime.split(";")[0] },
+          body: part.blob,
+          keepalive: part.blob.size < 60000, // the last part may be sent as the page closes
+        });
+      } catch {
+        response = null;
+      }
+      if (response && (response.ok || (response.status >= 400 && response.status < 500 && response.status !== 429))) {
+        recording.queue.shift(); // stored, or refused for good (the interview is over)
+        continue;
+      }
+      part.tries += 1;
+      if (part.tries >= 6) {
+        recording.queue.shift();
+        continue;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** part.tries));
+    }
+    recording.sending = false;
+  }
+
+  function holdToTalk(down) {
+    if (!room.voice || el.voiceMode.value !== "push") return;
+    if (down) room.voice.pushStart();
+    else room.voice.pushEnd();
   }
 
   // --- ending ----------------------------------------------------------------------------
@@ -758,6 +1038,7 @@
   });
   window.addEventListener("pagehide", () => {
     if (room.live && room.events.length) sendSignals({ keepalive: true });
+    if (room.voice) room.voice.flushRecording(); // the part so far goes with keepalive
   });
 
   el.answer.addEventListener("paste", (event) => {
@@ -833,7 +1114,19 @@
     }
     el.startButton.disabled = true;
     el.consentError.hidden = true;
-    begin(false);
+    const byVoice = el.answerByVoice && el.answerByVoice.checked;
+    if (!byVoice) {
+      begin(false);
+      return;
+    }
+    // The microphone is asked for now, while the click still counts as the candidate's gesture.
+    startVoice().then((on) => {
+      if (!on) {
+        el.consentError.textContent = `${el.voiceChoiceNote.textContent} The interview starts in text.`;
+        el.consentError.hidden = false;
+      }
+      begin(false);
+    });
   });
 
   el.composer.addEventListener("submit", (event) => {
@@ -867,6 +1160,39 @@
     else if (!room.finished) el.endButton.focus();
   });
 
+  el.voiceOn.addEventListener("click", startVoice);
+  el.voiceOff.addEventListener("click", () => stopVoice());
+  el.sendVoice.addEventListener("click", () => room.voice && room.voice.sendNow());
+  el.voiceMode.addEventListener("change", () => {
+    const push = el.voiceMode.value === "push";
+    el.talkButton.hidden = !push;
+    el.sendVoice.hidden = push;
+    if (room.voice) room.voice.setMode(el.voiceMode.value);
+  });
+  el.voiceSilence.addEventListener("change", () => {
+    el.voiceSilence.dataset.chosen = "true";
+    if (room.voice) room.voice.setSilence(Number(el.voiceSilence.value));
+  });
+  el.talkButton.addEventListener("pointerdown", (event) => {
+    event.preventDefault();
+    el.talkButton.setPointerCapture(event.pointerId);
+    holdToTalk(true);
+  });
+  for (const name of ["pointerup", "pointercancel"]) el.talkButton.addEventListener(name, () => holdToTalk(false));
+  // The space bar talks too, except where the candidate types (the answer box, the editor).
+  const typing = (target) => target && (target.closest("textarea, input, select, .editor") || target.isContentEditable);
+  document.addEventListener("keydown", (event) => {
+    if (event.code !== "Space" || event.repeat || typing(event.target) || !room.voice) return;
+    if (el.voiceMode.value !== "push") return;
+    event.preventDefault();
+    holdToTalk(true);
+  });
+  document.addEventListener("keyup", (event) => {
+    if (event.code !== "Space" || typing(event.target) || !room.voice || el.voiceMode.value !== "push") return;
+    event.preventDefault();
+    holdToTalk(false);
+  });
+
   el.editorLanguage.addEventListener("change", changeLanguage);
   el.runButton.addEventListener("click", () => runCode("run"));
   el.submitCodeButton.addEventListener("click", () => runCode("submit"));
@@ -875,6 +1201,7 @@
 
   chatBurst.reset();
   editorBurst.reset();
+  defaultSilence();
   if (!OPEN.has(room.status)) return; // the server rendered the finished view
   if (room.status === "in_progress" && root.dataset.consented === "true") {
     // A reload mid-interview: starting again is a reconnect; the transcript comes back.

@@ -1,0 +1,172 @@
+"""A voice interview in real Chromium with a fake microphone that plays a spoken answer (Piper's
+voice, from a WAV file), against the real server with the local engines (faster-whisper, Piper):
+the interviewer's questions are spoken, the answer is detected by the room's end-of-answer
+detection, recognised and shown in the transcript, the wait for the reply is measured, and the
+recording holds both voices."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import async_playwright, expect
+
+from tests.browser.test_room_browser import ARTIFACTS, CHROMIUM, HAVE_CHROMIUM
+from tests.fixtures.audio import transcode
+from tests.fixtures.live import live_server
+from tests.sessions.helpers import pipeline, session_body
+from viva.models import InterviewSession
+from viva.recordings import service as recordings
+from viva.speech import piper, whisper
+
+ANSWER = "I built a payments service in Python and I measured every change with load tests."
+WAIT_MS = 60_000
+
+
+def _need(condition: bool, reason: str) -> None:
+    if condition:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture
+async def answer_wav(tmp_path: Path) -> Path:
+    """The candidate's answer as the fake microphone plays it: silence while the interviewer
+    speaks, the answer, then silence (Chromium plays the file once with %noloop)."""
+    _need(HAVE_CHROMIUM, f"Debian's Chromium is missing at {CHROMIUM}; `make setup` installs it")
+    _need(
+        whisper.whisper_available() and piper.piper_available() and piper.packaged_voice() is not None,
+        "the voice extra is not installed (make setup VOICE=1)",
+    )
+    tts = piper.PiperTextToSpeech(model=piper.packaged_voice())  # type: ignore[arg-type]
+    try:
+        spoken = (await tts.synthesize(ANSWER)).data
+    finally:
+        await tts.aclose()
+    wav = transcode(spoken, "wav", rate=48_000, codec="pcm_s16le", lead_silence=4.0, trail_silence=30.0)
+    path = tmp_path / "answer.wav"
+    path.write_bytes(wav)
+    return path
+
+
+async def _session(app: Any, session_id: str) -> InterviewSession:
+    async with app.state.sessionmaker() as db:
+        found = await db.get(InterviewSession, uuid.UUID(session_id))
+        assert found is not None
+        return found
+
+
+async def test_a_question_answered_out_loud(app, client, settings, tenant, answer_wav):
+    ARTIFACTS.mkdir(exist_ok=True)
+    voice_settings = settings.model_copy(update={"speech_provider": "local", "voice_silence_ms": 1500})
+    with live_server(voice_settings) as base:
+        p = await pipeline(client, tenant, stages=[{"type": "technical", "stage_name": "Technical Screen"}])
+        r = await client.post("/api/v1/sessions", json=session_body(p), headers=tenant.headers)
+        assert r.status_code == 200, r.text
+        session = r.json()["data"]
+        url = f"{base}/join/{session['join_url'].rsplit('/', 1)[1]}"
+
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(
+                executable_path=str(CHROMIUM),
+                headless=True,
+                args=[
+                    "--use-fake-ui-for-media-stream",
+                    "--use-fake-device-for-media-stream",
+                    f"--use-file-for-fake-audio-capture={answer_wav}%noloop",
+                    "--autoplay-policy=no-user-gesture-required",
+                ],
+            )
+            context = await browser.new_context(viewport={"width": 1280, "height": 860})
+            await context.grant_permissions(["microphone"], origin=base)
+            page = await context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            await page.goto(url)
+
+            # The candidate chooses how to answer before starting; voice is the default here.
+            consent = page.locator("#consent-view")
+            await expect(consent).to_contain_text("How would you like to answer?")
+            await expect(page.locator("#answer-voice")).to_be_checked()
+            await expect(consent).to_contain_text("the audio when I answer out loud")
+            await page.locator("#consent").check()
+            await page.locator("#start-button").click()
+
+            # The interviewer speaks; the microphone is live with a level meter.
+            await expect(page.locator("#voice-panel")).to_be_visible(timeout=WAIT_MS)
+            await expect(page.locator("#voice-meter")).to_have_attribute("role", "meter")
+            await expect(page.locator("#transcript .turn-interviewer").first).to_be_visible(timeout=WAIT_MS)
+
+            # The fake microphone says the answer; the room decides it is over after the
+            # silence window, the server hears it, and the transcript shows the words.
+            candidate = page.locator("#transcript .turn-candidate:not(.is-pending)")
+            await expect(candidate).to_have_count(1, timeout=WAIT_MS)
+            heard = (await candidate.first.text_content() or "").lower()
+            for word in ("payment", "python", "measured", "load"):
+                assert word in heard, heard
+            # The interviewer replies (spoken as well), and the room says how long that took.
+            reply = page.locator("#transcript .turn-candidate ~ .turn-interviewer:not(.is-pending)")
+            await expect(reply.first).to_be_visible(timeout=WAIT_MS)
+
+            deadline = time.monotonic() + 40
+            metrics: dict[str, Any] = {}
+            while time.monotonic() < deadline:
+                r = await client.get(f"/api/v1/sessions/{session['id']}", headers=tenant.headers)
+                metrics = r.json()["data"]["voice_metrics"] or {}
+                if metrics.get("reply_latency_ms", {}).get("p50") is not None:
+                    break
+                await asyncio.sleep(0.5)
+            assert metrics["spoken_replies"] == 1
+            latency = metrics["reply_latency_ms"]["p50"]
+            # From the end of the speech: the silence window, the transcription and the first
+            # sentence's synthesis all come before the first sound.
+            assert latency >= metrics["server_latency_ms"]["p50"] >= metrics["stt_ms"]["p50"] > 0
+            assert metrics["silence_window_ms"] >= 1500
+            await page.screenshot(path=ARTIFACTS / "room-voice-desktop.png")
+
+            # End the interview; the recording's last part goes up as the microphone closes.
+            await page.locator("#end-button").click()
+            await page.locator("#end-confirm").click()
+            await expect(page.locator("#finished-thanks")).to_be_visible(timeout=WAIT_MS)
+            stored = await _session(app, session["id"])
+            parts = f"recordings/{stored.participant_id}/{stored.id}/parts"
+            deadline = time.monotonic() + 30
+            keys: list[str] = []
+            while time.monotonic() < deadline:
+                await asyncio.sleep(1.0)
+                latest = await app.state.blob_store.list_keys(parts)
+                if latest and latest == keys:
+                    break  # nothing new for a second: the last part is in
+                keys = latest
+            assert keys, "no part of the recording was uploaded"
+            assert not errors, errors
+            await browser.close()
+
+    # The job that runs a minute after the end (see recordings.TAIL), run now.
+    outcome = await recordings.assemble_session(app.state.sessionmaker, app.state.blob_store, stored.id)
+    assert outcome == "ready"
+    r = await client.get(f"/api/v1/sessions/{session['id']}/recording", headers=tenant.headers)
+    info = r.json()["data"]
+    audio = await client.get(re.sub(r"^https?://[^/]+", "", info["url"]))
+    assert audio.status_code == 200 and audio.content[:4] == b"OggS"
+    # Both voices are in it: Whisper hears the interviewer's question and the candidate's answer.
+    stt = whisper.WhisperSpeechToText(model=whisper.packaged_model())  # type: ignore[arg-type]
+    words = " ".join((await stt.transcribe(audio.content, "audio/ogg")).words)
+    assert "payment" in words and "python" in words, words
+    interviewer_words = " ".join(t.lower() for t in await _interviewer_texts(client, tenant, session["id"]))
+    shared = {w for w in re.findall(r"[a-z']{5,}", interviewer_words)} & set(words.split())
+    assert len(shared) >= 5, (shared, words)
+    assert info["duration_seconds"] > 10
+
+
+async def _interviewer_texts(client: Any, tenant: Any, session_id: str) -> list[str]:
+    r = await client.get(f"/api/v1/sessions/{session_id}/transcript", headers=tenant.headers)
+    return [t["text"] for t in r.json()["data"]["turns"] if t["speaker"] == "interviewer"]
