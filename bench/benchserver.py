@@ -3,6 +3,7 @@ fresh database in its own work directory, and the API key it prints on first sta
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import socket
@@ -12,8 +13,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
+
+from viva import quickstart
 
 START_TIMEOUT_S = 60.0
 
@@ -102,3 +106,69 @@ def stop(proc: subprocess.Popen[bytes] | None) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+# --- scheduling through the API
+
+
+async def pipeline(api: httpx.AsyncClient) -> str:
+    """An agent profile, a template and one technical stage; returns the template id."""
+
+    async def post(path: str, body: dict[str, Any]) -> str:
+        r = await api.post(path, json=body)
+        if r.status_code != 201:
+            raise SystemExit(f"POST {path} answered {r.status_code}: {r.text}")
+        return str(r.json()["data"]["id"])
+
+    profile = await post(
+        "/api/v1/agent-profiles",
+        quickstart.PROFILE,
+    )
+    template = await post(
+        "/api/v1/evaluation-templates",
+        {
+            "template_name": "Senior Backend Engineer",
+            "use_case": "hiring",
+            "skills": ["Go", "PostgreSQL"],
+            "default_duration_minutes": 45,
+        },
+    )
+    await post(
+        "/api/v1/evaluation-stages",
+        {
+            "evaluation_template_id": template,
+            "agent_profile_id": profile,
+            "type": "technical",
+            "stage_name": "Technical Screen",
+        },
+    )
+    return template
+
+
+async def schedule(api: httpx.AsyncClient, template: str, label: str, count: int) -> list[str]:
+    """`count` participants, each with a session on the stage; returns their join tokens."""
+    gate = asyncio.Semaphore(8)
+
+    async def one(i: int) -> str:
+        async with gate:
+            r = await api.post(
+                "/api/v1/participants",
+                json={
+                    "name": f"Candidate {label}-{i}",
+                    "email": f"candidate-{label}-{i}@example.com",
+                    "evaluation_template_id": template,
+                },
+            )
+            if r.status_code != 201:
+                raise SystemExit(f"POST /participants answered {r.status_code}: {r.text}")
+            body = {
+                "candidate_id": r.json()["data"]["id"],
+                "evaluation_template_id": template,
+                "stage": "screen",
+            }
+            r = await api.post("/api/v1/sessions", json=body)
+            if r.status_code != 200:
+                raise SystemExit(f"POST /sessions answered {r.status_code}: {r.text}")
+            return str(r.json()["data"]["join_url"]).rsplit("/join/", 1)[1]
+
+    return list(await asyncio.gather(*(one(i) for i in range(count))))

@@ -46,10 +46,8 @@ from typing import Any
 
 import httpx
 from benchdb import fresh_postgres, sync_url  # bench/benchdb.py, beside this script
-from benchserver import free_port, start_viva, stop, wait_until
+from benchserver import free_port, pipeline, schedule, start_viva, stop, wait_until
 from sqlalchemy import create_engine, pool, text
-
-from viva import quickstart
 
 ROOT = Path(__file__).resolve().parents[1]
 FIRST_TOKEN_S = 0.3
@@ -238,72 +236,6 @@ def servers() -> Iterator[Servers]:
 
 
 # --- database ---------------------------------------------------------------------------------------
-
-
-# --- scheduling through the API -----------------------------------------------------------------------
-
-
-async def pipeline(api: httpx.AsyncClient) -> str:
-    """An agent profile, a template and one technical stage; returns the template id."""
-
-    async def post(path: str, body: dict[str, Any]) -> str:
-        r = await api.post(path, json=body)
-        if r.status_code != 201:
-            raise SystemExit(f"POST {path} answered {r.status_code}: {r.text}")
-        return str(r.json()["data"]["id"])
-
-    profile = await post(
-        "/api/v1/agent-profiles",
-        quickstart.PROFILE,
-    )
-    template = await post(
-        "/api/v1/evaluation-templates",
-        {
-            "template_name": "Senior Backend Engineer",
-            "use_case": "hiring",
-            "skills": ["Go", "PostgreSQL"],
-            "default_duration_minutes": 45,
-        },
-    )
-    await post(
-        "/api/v1/evaluation-stages",
-        {
-            "evaluation_template_id": template,
-            "agent_profile_id": profile,
-            "type": "technical",
-            "stage_name": "Technical Screen",
-        },
-    )
-    return template
-
-
-async def schedule(api: httpx.AsyncClient, template: str, label: str, count: int) -> list[str]:
-    """`count` participants, each with a session on the stage; returns their join tokens."""
-    gate = asyncio.Semaphore(8)
-
-    async def one(i: int) -> str:
-        async with gate:
-            r = await api.post(
-                "/api/v1/participants",
-                json={
-                    "name": f"Candidate {label}-{i}",
-                    "email": f"candidate-{label}-{i}@example.com",
-                    "evaluation_template_id": template,
-                },
-            )
-            if r.status_code != 201:
-                raise SystemExit(f"POST /participants answered {r.status_code}: {r.text}")
-            body = {
-                "candidate_id": r.json()["data"]["id"],
-                "evaluation_template_id": template,
-                "stage": "screen",
-            }
-            r = await api.post("/api/v1/sessions", json=body)
-            if r.status_code != 200:
-                raise SystemExit(f"POST /sessions answered {r.status_code}: {r.text}")
-            return str(r.json()["data"]["join_url"]).rsplit("/join/", 1)[1]
-
-    return list(await asyncio.gather(*(one(i) for i in range(count))))
 
 
 # --- the candidates ---------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ recording holds both voices."""
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import time
 import uuid
@@ -20,6 +19,7 @@ from playwright.async_api import async_playwright, expect
 from tests.browser.test_room_browser import ARTIFACTS, CHROMIUM, HAVE_CHROMIUM
 from tests.fixtures.audio import transcode
 from tests.fixtures.live import live_server
+from tests.fixtures.needs import need, need_voice_extra
 from tests.sessions.helpers import pipeline, session_body
 from viva.models import InterviewSession
 from viva.recordings import service as recordings
@@ -29,23 +29,12 @@ ANSWER = "I built a payments service in Python and I measured every change with 
 WAIT_MS = 60_000
 
 
-def _need(condition: bool, reason: str) -> None:
-    if condition:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
 @pytest.fixture
 async def answer_wav(tmp_path: Path) -> Path:
     """The candidate's answer as the fake microphone plays it: silence while the interviewer
     speaks, the answer, then silence (Chromium plays the file once with %noloop)."""
-    _need(HAVE_CHROMIUM, f"Debian's Chromium is missing at {CHROMIUM}; `make setup` installs it")
-    _need(
-        whisper.whisper_available() and piper.piper_available() and piper.packaged_voice() is not None,
-        "the voice extra is not installed (make setup VOICE=1)",
-    )
+    need(HAVE_CHROMIUM, f"Debian's Chromium is missing at {CHROMIUM}; `make setup` installs it")
+    need_voice_extra()
     tts = piper.PiperTextToSpeech(model=piper.packaged_voice())  # type: ignore[arg-type]
     try:
         spoken = (await tts.synthesize(ANSWER)).data

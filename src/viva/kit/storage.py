@@ -239,15 +239,3 @@ def check_signed(signer: UrlSigner, key: str, expires: str, signature: str) -> N
         raise Forbidden("This link has expired", code="link_expired") from None
     except SignatureError:
         raise Forbidden("Invalid link", code="invalid_signature") from None
-
-
-async def open_signed(store: BlobStore, signer: UrlSigner, key: str, expires: str, signature: str) -> Blob:
-    """The blob behind a signed link, for a download endpoint: 403 when the link does not
-    verify or has expired, 404 when it verifies but the blob is gone (e.g. erased)."""
-    from viva.errors import NotFound
-
-    check_signed(signer, key, expires, signature)
-    try:
-        return await store.get(key)
-    except BlobNotFound:
-        raise NotFound("Recording") from None

@@ -302,14 +302,16 @@
     function startRecording(onPart) {
       const type = recorderType();
       if (!voice.recordDest || !window.MediaRecorder) return false;
-      voice.recorder = new MediaRecorder(voice.recordDest.stream, {
+      const recorder = new MediaRecorder(voice.recordDest.stream, {
         ...(type ? { mimeType: type } : {}),
         audioBitsPerSecond: 32000,
       });
-      voice.recorder.ondataavailable = (event) => {
-        if (event.data && event.data.size) onPart(event.data, voice.recorder.mimeType || type || "audio/webm");
+      // `recorder`, not voice.recorder: the last part arrives after stopRecording() let go of it.
+      recorder.ondataavailable = (event) => {
+        if (event.data && event.data.size) onPart(event.data, recorder.mimeType || type || "audio/webm");
       };
-      voice.recorder.start(RECORD_SLICE_MS);
+      recorder.start(RECORD_SLICE_MS);
+      voice.recorder = recorder;
       return true;
     }
 
