@@ -29,10 +29,20 @@ ANSWER = "I built a payments service in Python and I measured every change with 
 WAIT_MS = 60_000
 
 
+def words_of(text: str) -> set[str]:
+    """Its words of four letters or more, lower-cased, a plural s dropped ("payments" = "payment")."""
+    return {w.removesuffix("s") for w in re.findall(r"[a-z']{4,}", text.lower())}
+
+
+# Whisper tiny.en on a busy machine may mishear a word or two ("flow tests"); the rest must be there.
+ANSWER_WORDS = words_of(ANSWER)
+
+
 @pytest.fixture
 async def answer_wav(tmp_path: Path) -> Path:
-    """The candidate's answer as the fake microphone plays it: silence while the interviewer
-    speaks, the answer, then silence (Chromium plays the file once with %noloop)."""
+    """The candidate's answer as the fake microphone plays it: 6 s of silence (the interviewer's
+    spoken opening lasts longer, so the answer talks over it), the answer, then silence (Chromium
+    plays the file once with %noloop)."""
     need(HAVE_CHROMIUM, f"Debian's Chromium is missing at {CHROMIUM}; `make setup` installs it")
     need_voice_extra()
     tts = piper.PiperTextToSpeech(model=piper.packaged_voice())  # type: ignore[arg-type]
@@ -40,7 +50,7 @@ async def answer_wav(tmp_path: Path) -> Path:
         spoken = (await tts.synthesize(ANSWER)).data
     finally:
         await tts.aclose()
-    wav = transcode(spoken, "wav", rate=48_000, codec="pcm_s16le", lead_silence=4.0, trail_silence=30.0)
+    wav = transcode(spoken, "wav", rate=48_000, codec="pcm_s16le", lead_silence=6.0, trail_silence=30.0)
     path = tmp_path / "answer.wav"
     path.write_bytes(wav)
     return path
@@ -87,6 +97,7 @@ async def test_a_question_answered_out_loud(app, client, settings, tenant, answe
             await expect(page.locator("#answer-voice")).to_be_checked()
             await expect(consent).to_contain_text("the audio when I answer out loud")
             await page.locator("#consent").check()
+            await page.screenshot(path=ARTIFACTS / "room-voice-consent.png")
             await page.locator("#start-button").click()
 
             # The interviewer speaks; the microphone is live with a level meter.
@@ -98,9 +109,11 @@ async def test_a_question_answered_out_loud(app, client, settings, tenant, answe
             # silence window, the server hears it, and the transcript shows the words.
             candidate = page.locator("#transcript .turn-candidate:not(.is-pending)")
             await expect(candidate).to_have_count(1, timeout=WAIT_MS)
-            heard = (await candidate.first.text_content() or "").lower()
-            for word in ("payment", "python", "measured", "load"):
-                assert word in heard, heard
+            said = await candidate.first.text_content() or ""
+            assert len(ANSWER_WORDS & words_of(said)) >= len(ANSWER_WORDS) - 2, said
+            # The answer began while the interviewer was still speaking its opening: its voice
+            # stopped (barge-in), and the answer went in once the reply had finished arriving.
+            assert await page.locator("#room").get_attribute("data-barge-ins") == "1"
             # The interviewer replies (spoken as well), and the room says how long that took.
             reply = page.locator("#transcript .turn-candidate ~ .turn-interviewer:not(.is-pending)")
             await expect(reply.first).to_be_visible(timeout=WAIT_MS)
@@ -120,6 +133,12 @@ async def test_a_question_answered_out_loud(app, client, settings, tenant, answe
             assert latency >= metrics["server_latency_ms"]["p50"] >= metrics["stt_ms"]["p50"] > 0
             assert metrics["silence_window_ms"] >= 1500
             await page.screenshot(path=ARTIFACTS / "room-voice-desktop.png")
+            await page.set_viewport_size({"width": 390, "height": 844})
+            await page.screenshot(path=ARTIFACTS / "room-voice-phone.png")
+            wide = await page.evaluate(
+                "document.scrollingElement.scrollWidth - document.scrollingElement.clientWidth"
+            )
+            assert wide <= 0, "the voice controls scroll sideways on a phone"
 
             # End the interview; the recording's last part goes up as the microphone closes.
             await page.locator("#end-button").click()
@@ -146,13 +165,16 @@ async def test_a_question_answered_out_loud(app, client, settings, tenant, answe
     info = r.json()["data"]
     audio = await client.get(re.sub(r"^https?://[^/]+", "", info["url"]))
     assert audio.status_code == 200 and audio.content[:4] == b"OggS"
-    # Both voices are in it: Whisper hears the interviewer's question and the candidate's answer.
+    # Both voices are in it: Whisper hears the interviewer's words and the candidate's answer.
+    # (The answer's first words overlap the interviewer's voice until the barge-in stops it, as
+    # they did in the room, so the mix is checked on the words after that.)
     stt = whisper.WhisperSpeechToText(model=whisper.packaged_model())  # type: ignore[arg-type]
-    words = " ".join((await stt.transcribe(audio.content, "audio/ogg")).words)
-    assert "payment" in words and "python" in words, words
+    heard = words_of((await stt.transcribe(audio.content, "audio/ogg")).text)
+    later = words_of("measured every change with load tests")
+    assert len(later & heard) >= len(later) - 1, heard
     interviewer_words = " ".join(t.lower() for t in await _interviewer_texts(client, tenant, session["id"]))
-    shared = {w for w in re.findall(r"[a-z']{5,}", interviewer_words)} & set(words.split())
-    assert len(shared) >= 5, (shared, words)
+    shared = words_of(interviewer_words) & heard
+    assert len(shared) >= 5, (shared, heard)
     assert info["duration_seconds"] > 10
 
 

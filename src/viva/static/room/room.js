@@ -876,7 +876,11 @@
       onState: onVoiceState,
       onAnswer: onSpokenAnswer,
       onPlaying,
-      onBargeIn: () => setStatus("You interrupted the interviewer; go ahead."),
+      onBargeIn: () => {
+        setStatus("You interrupted the interviewer; go ahead.");
+        // Counted where a support engineer (or a test) can read it: how often the voice was cut.
+        root.dataset.bargeIns = String(Number(root.dataset.bargeIns || 0) + 1);
+      },
     });
     try {
       await voice.start();
