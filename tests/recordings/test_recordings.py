@@ -90,6 +90,16 @@ async def test_parts_become_one_playable_recording_behind_a_signed_link(
     assert seconds_of(audio.content) == pytest.approx(expected, abs=0.1)
     assert "no-store" in audio.headers["cache-control"]
 
+    # A player seeks with byte ranges.
+    parts = urlsplit(info["url"])
+    r = await client.get(f"{parts.path}?{parts.query}", headers={"range": "bytes=100-199"})
+    assert r.status_code == 206 and r.content == audio.content[100:200]
+    assert r.headers["content-range"] == f"bytes 100-199/{len(audio.content)}"
+    r = await client.get(f"{parts.path}?{parts.query}", headers={"range": "bytes=-50"})
+    assert r.status_code == 206 and r.content == audio.content[-50:]
+    r = await client.get(f"{parts.path}?{parts.query}", headers={"range": f"bytes={len(audio.content)}-"})
+    assert r.status_code == 416 and r.headers["content-range"] == f"bytes */{len(audio.content)}"
+
     session = (await client.get(f"/api/v1/sessions/{s['id']}", headers=tenant.headers)).json()["data"]
     assert session["recording_url"] and urlsplit(session["recording_url"]).path == urlsplit(info["url"]).path
     # The parts are gone once assembled: one file per interview.
@@ -245,3 +255,13 @@ async def test_parts_are_refused_clearly(
     await worker.drain()
     r = await client.put(f"{path}/2", content=b"abc", headers={"content-type": "audio/webm"})
     assert r.status_code == 409 and r.json()["code"] == "recording_closed"
+
+
+async def test_a_take_with_no_part_is_no_recording(
+    app: FastAPI, client: httpx.AsyncClient, tenant: Tenant, worker: Any, frozen: FrozenClock
+) -> None:
+    s = await live_session(client, tenant)
+    assert (await client.post(f"{s['path']}/recording")).status_code == 200  # the page closed at once
+    await end_and_assemble(client, s, worker, frozen)
+    r = await client.get(f"/api/v1/sessions/{s['id']}/recording", headers=tenant.headers)
+    assert r.status_code == 404 and r.json()["code"] == "no_recording"

@@ -24,10 +24,14 @@ async def session_by_recording_key(db: AsyncSession, key: str) -> InterviewSessi
 
 
 async def past_retention(db: AsyncSession, ended_before: datetime, limit: int) -> list[InterviewSession]:
-    """Sessions with a stored recording whose interview ended before `ended_before`, oldest first."""
+    """Sessions with audio kept (a recording, or parts never assembled) whose interview ended
+    before `ended_before`, oldest first."""
     rows = await db.execute(
         select(InterviewSession)
-        .where(InterviewSession.recording_status == "ready", InterviewSession.ended_at < ended_before)
+        .where(
+            InterviewSession.recording_status.in_(("ready", "capturing", "failed")),
+            InterviewSession.ended_at < ended_before,
+        )
         .order_by(InterviewSession.ended_at)
         .limit(limit)
     )

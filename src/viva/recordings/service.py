@@ -14,6 +14,7 @@ is safe to repeat, so a crash at any point leaves at worst work for the next run
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -164,10 +165,10 @@ async def assemble_session(
     takes = []
     for keys in _takes(await store.list_keys(parts)):
         takes.append(b"".join([(await store.get(k)).data for k in keys]))
-    try:
-        result = await asyncio.to_thread(assemble, takes)
-    except NoAudio:
-        result = None
+    result = None
+    if takes:
+        with contextlib.suppress(NoAudio):
+            result = await asyncio.to_thread(assemble, takes)
     if result is not None:
         await store.put(key, result.data)
     async with sessionmaker() as db, db.begin():
@@ -175,25 +176,25 @@ async def assemble_session(
         if session is None:
             await store.delete(key)  # erased while we worked
             return "erased"
-        if result is None:
-            session.recording_status, session.recording_bytes = "failed", None
-        else:
+        session.recording_bytes = session.recording_seconds = None
+        if result is not None:
             session.recording_status, session.recording_key = "ready", key
             session.recording_bytes, session.recording_seconds = len(result.data), result.seconds
+        # Parts that do not decode are a failed recording; no part at all is no recording.
+        outcome = "ready" if result is not None else "failed" if takes else None
+        session.recording_status = outcome
     await store.delete_prefix(parts)
-    return "ready" if result is not None else "failed"
+    return outcome or "none"
 
 
 async def forget_participant(db: AsyncSession, workspace_id: uuid.UUID, participant_id: uuid.UUID) -> None:
     """The participant is being erased: delete every recording and part of theirs (a job, so it
     happens even if the store is down right now; their signed links stop working at once,
     since the sessions they point at are gone)."""
-    await enqueue(
-        db,
-        "recordings.erase",
-        {"folder": participant_folder(participant_id)},
-        workspace_id=workspace_id,
-    )
+    payload = {"folder": participant_folder(participant_id)}
+    await enqueue(db, "recordings.erase", payload, workspace_id=workspace_id)
+    # Once more after the upload window, for a part that passed its check just before the erasure.
+    await enqueue(db, "recordings.erase", payload, workspace_id=workspace_id, run_at=clock.now() + TAIL * 2)
 
 
 async def expire(
@@ -204,14 +205,15 @@ async def expire(
         return 0
     async with sessionmaker() as db:
         due = [
-            (s.id, s.recording_key)
+            (s.id, s.recording_key, parts_folder(s))
             for s in await repository.past_retention(
                 db, clock.now() - timedelta(days=retention_days), RETENTION_BATCH
             )
         ]
-    for session_id, key in due:
+    for session_id, key, parts in due:
         if key:
             await store.delete(key)
+        await store.delete_prefix(parts)  # a recording whose assembly never finished
         async with sessionmaker() as db, db.begin():
             session = await repository.session_by_id(db, session_id, lock=True)
             if session is not None and session.recording_key == key:
