@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -14,7 +15,7 @@ from fastapi import FastAPI
 from tests.conftest import make_settings
 from tests.fixtures.factories import Tenant, make_tenant
 from tests.fixtures.fake_audio import FakeAudioServer, fake_audio_server, streamed_wav
-from tests.fixtures.fake_openai import Reply
+from tests.fixtures.fake_openai import Reply, fake_openai_server
 from tests.room.helpers import parse_sse, scheduled, spoken, turn
 from viva.app import create_app
 from viva.speech.wav import wav_duration
@@ -218,3 +219,74 @@ async def test_a_failing_voice_leaves_the_reply_in_text(app, client, tenant, aud
     assert names.count("audio_error") == 1 and "audio" not in names and names[-1] == "done"
     assert spoken(events)  # the reply itself was stored and shown
     assert events[-1][1]["awaiting"] == "candidate"
+
+
+@pytest.fixture
+async def llm_app(database_url: str, audio: FakeAudioServer) -> AsyncIterator[tuple[FastAPI, Any]]:
+    """The room with a language model that streams at 25 words a second, and the fake audio API."""
+    audio.reset()
+    with fake_openai_server(tokens_per_second=25) as llm:
+        app = create_app(
+            make_settings(
+                database_url,
+                speech_provider="openai",
+                speech_base_url=audio.base_url,
+                llm_base_url=llm.base_url,
+                llm_api_key="sk-test",
+                llm_model="fake-interviewer",
+                llm_max_retries=0,
+            )
+        )
+        yield app, llm
+        await app.state.speech.aclose()
+        await app.state.interviewer.chat_model.aclose()
+        await app.state.engine.dispose()
+
+
+LONG_REPLY = (
+    "Thanks, that is clear. Now walk me through how you would shard the ledger across two regions, "
+    "what you would do about cross-region transfers, how you would test a failover before you need "
+    "one, and which numbers would tell you it is working in production?"
+)
+
+
+async def test_the_first_sentence_is_heard_while_the_model_is_still_talking(llm_app, audio):
+    app, llm = llm_app
+    tenant = await make_tenant(app, "acme")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:
+        s = await scheduled(c, tenant)
+        await c.post(f"{s['path']}/start", json={"consent": True})
+        llm.reply_with("Hello Jane, I'm Alex.", "What did you build last?")
+        await c.post(f"{s['path']}/turn", json={})
+        llm.reply_with(LONG_REPLY)
+        events = parse_sse((await voice(c, s["path"], streamed_wav(1.0), "audio/wav")).text)
+    names = [name for name, _ in events]
+    first_audio, last_delta = names.index("audio"), len(names) - 1 - names[::-1].index("delta")
+    # The model took about two seconds to say it all; its first sentence was spoken before the end.
+    assert first_audio < last_delta, names
+    said = audio_events(events)
+    assert said[0]["text"] == "Thanks, that is clear." and said[-1]["text"].endswith("production?")
+    assert " ".join(a["text"] for a in said) == spoken(events)[-1]["text"] == LONG_REPLY
+
+
+async def test_words_replaced_after_streaming_are_not_left_spoken(llm_app, audio):
+    app, llm = llm_app
+    tenant = await make_tenant(app, "acme")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:
+        s = await scheduled(c, tenant)
+        await c.post(f"{s['path']}/start", json={"consent": True})
+        llm.reply_with("Hello Jane, I'm Alex.", "What did you build last?")
+        await c.post(f"{s['path']}/turn", json={})
+        llm.reply_with("Nice. How old are you, by the way? And where did you grow up?")
+        events = parse_sse((await voice(c, s["path"], streamed_wav(1.0), "audio/wav")).text)
+    names = [name for name, _ in events]
+    stored = spoken(events)[-1]["text"]
+    assert "old" not in stored  # the plan's own question replaced the model's words
+    # The offending sentence was never spoken, not even before the replacement.
+    assert not [a for a in audio_events(events) if "old" in a["text"]]
+    assert all("old" not in q.json["input"] for q in audio.requests if q.json)
+    # The streamed sentences are stopped, and the stored question is what is heard after that.
+    stop = names.index("audio_stop")
+    after = [d for name, d in events[stop:] if name == "audio"]
+    assert " ".join(a["text"] for a in after) == stored
+    assert {a["utterance"] for a in after} == {events[stop][1]["utterance"] + 1}

@@ -19,6 +19,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from viva.errors import ApiError, Conflict, NotFound, Unprocessable, ValidationFailed
+from viva.interview import questions as qb
 from viva.sessions import live
 from viva.speech.base import Audio, Speech, SpeechError, TextToSpeech
 
@@ -207,6 +208,9 @@ class _Voice:
             async for name, data in events:
                 if name == "delta":
                     for sentence in cutter.feed(str(data.get("text") or "")):
+                        if qb.mentions_protected(sentence):
+                            # Never said aloud: the stored turn will replace these words anyway.
+                            self.stopped.add(self.utterance)
                         await self.says.put((self.utterance, sentence))
                 elif name == "turn":
                     rest, consistent = cutter.finish(str(data.get("text") or ""))
