@@ -7,9 +7,12 @@ recording holds both voices."""
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 import time
 import uuid
+import wave
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +28,9 @@ from viva.models import InterviewSession
 from viva.recordings import service as recordings
 from viva.speech import piper, whisper
 
-ANSWER = "I built a payments service in Python and I measured every change with load tests."
+ANSWER_HALVES = ("I built a payments service in Python.", "And I measured every change with load tests.")
+ANSWER = " ".join(ANSWER_HALVES)
+PAUSE_S = 1.0  # a thinking pause inside the answer, shorter than the silence window below
 WAIT_MS = 60_000
 
 
@@ -38,22 +43,43 @@ def words_of(text: str) -> set[str]:
 ANSWER_WORDS = words_of(ANSWER)
 
 
+@dataclass(frozen=True)
+class FakeMic:
+    path: Path  # what Chromium's fake microphone plays
+    speech_seconds: float  # how long the two halves of the answer last, without the pauses
+
+
 @pytest.fixture
-async def answer_wav(tmp_path: Path) -> Path:
+async def answer_wav(tmp_path: Path) -> FakeMic:
     """The candidate's answer as the fake microphone plays it: 6 s of silence (the interviewer's
-    spoken opening lasts longer, so the answer talks over it), the answer, then silence (Chromium
-    plays the file once with %noloop)."""
+    spoken opening lasts longer, so the answer talks over it), the answer's first half, a 1 s
+    thinking pause (shorter than the 1.5 s silence window), its second half, then silence
+    (Chromium plays the file once with %noloop)."""
     need(HAVE_CHROMIUM, f"Debian's Chromium is missing at {CHROMIUM}; `make setup` installs it")
     need_voice_extra()
     tts = piper.PiperTextToSpeech(model=piper.packaged_voice())  # type: ignore[arg-type]
     try:
-        spoken = (await tts.synthesize(ANSWER)).data
+        audio = [await tts.synthesize(half) for half in ANSWER_HALVES]
     finally:
         await tts.aclose()
-    wav = transcode(spoken, "wav", rate=48_000, codec="pcm_s16le", lead_silence=6.0, trail_silence=30.0)
+    halves = [a.data for a in audio]
+    pcm = [
+        wav_frames(transcode(halves[0], "wav", rate=48_000, codec="pcm_s16le", lead_silence=6.0)),
+        wav_frames(transcode(halves[1], "wav", rate=48_000, codec="pcm_s16le", lead_silence=PAUSE_S)),
+        bytes(int(48_000 * 30) * 2),
+    ]
     path = tmp_path / "answer.wav"
-    path.write_bytes(wav)
-    return path
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(48_000)
+        out.writeframes(b"".join(pcm))
+    return FakeMic(path, sum(a.duration_s or 0 for a in audio))
+
+
+def wav_frames(data: bytes) -> bytes:
+    with wave.open(io.BytesIO(data), "rb") as wav:
+        return wav.readframes(wav.getnframes())
 
 
 async def _session(app: Any, session_id: str) -> InterviewSession:
@@ -80,7 +106,7 @@ async def test_a_question_answered_out_loud(app, client, settings, tenant, answe
                 args=[
                     "--use-fake-ui-for-media-stream",
                     "--use-fake-device-for-media-stream",
-                    f"--use-file-for-fake-audio-capture={answer_wav}%noloop",
+                    f"--use-file-for-fake-audio-capture={answer_wav.path}%noloop",
                     "--autoplay-policy=no-user-gesture-required",
                 ],
             )
@@ -89,6 +115,7 @@ async def test_a_question_answered_out_loud(app, client, settings, tenant, answe
             page = await context.new_page()
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
+
             await page.goto(url)
 
             # The candidate chooses how to answer before starting; voice is the default here.
@@ -110,13 +137,21 @@ async def test_a_question_answered_out_loud(app, client, settings, tenant, answe
             candidate = page.locator("#transcript .turn-candidate:not(.is-pending)")
             await expect(candidate).to_have_count(1, timeout=WAIT_MS)
             said = await candidate.first.text_content() or ""
-            assert len(ANSWER_WORDS & words_of(said)) >= len(ANSWER_WORDS) - 2, said
+            # The words after the barge-in are all heard. (The first ones were spoken over the
+            # interviewer's voice, which echo cancellation may dampen until it stops.)
+            second = words_of(ANSWER_HALVES[1])
+            assert len(second & words_of(said)) >= len(second) - 1, said
             # The answer began while the interviewer was still speaking its opening: its voice
             # stopped (barge-in), and the answer went in once the reply had finished arriving.
             assert await page.locator("#room").get_attribute("data-barge-ins") == "1"
             # The interviewer replies (spoken as well), and the room says how long that took.
             reply = page.locator("#transcript .turn-candidate ~ .turn-interviewer:not(.is-pending)")
             await expect(reply.first).to_be_visible(timeout=WAIT_MS)
+            await expect(candidate).to_have_count(1)
+            # One answer holding both halves: the thinking pause did not cut it off.
+            r = await client.get(f"/api/v1/sessions/{session['id']}/transcript", headers=tenant.headers)
+            answer = next(t for t in r.json()["data"]["turns"] if t["speaker"] == "candidate")
+            assert answer["data"]["audio_seconds"] >= answer_wav.speech_seconds + PAUSE_S, answer
 
             deadline = time.monotonic() + 40
             metrics: dict[str, Any] = {}

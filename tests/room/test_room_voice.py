@@ -250,7 +250,8 @@ LONG_REPLY = (
 )
 
 
-async def test_the_first_sentence_is_heard_while_the_model_is_still_talking(llm_app, audio):
+async def model_reply_to_voice(llm_app: tuple[FastAPI, Any], reply: str) -> list[tuple[str, dict]]:
+    """Start an interview, let the model open it, then answer by voice: the model says `reply`."""
     app, llm = llm_app
     tenant = await make_tenant(app, "acme")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:
@@ -258,8 +259,12 @@ async def test_the_first_sentence_is_heard_while_the_model_is_still_talking(llm_
         await c.post(f"{s['path']}/start", json={"consent": True})
         llm.reply_with("Hello Jane, I'm Alex.", "What did you build last?")
         await c.post(f"{s['path']}/turn", json={})
-        llm.reply_with(LONG_REPLY)
-        events = parse_sse((await voice(c, s["path"], streamed_wav(1.0), "audio/wav")).text)
+        llm.reply_with(reply)
+        return parse_sse((await voice(c, s["path"], streamed_wav(1.0), "audio/wav")).text)
+
+
+async def test_the_first_sentence_is_heard_while_the_model_is_still_talking(llm_app, audio):
+    events = await model_reply_to_voice(llm_app, LONG_REPLY)
     names = [name for name, _ in events]
     first_audio, last_delta = names.index("audio"), len(names) - 1 - names[::-1].index("delta")
     # The model took about two seconds to say it all; its first sentence was spoken before the end.
@@ -270,15 +275,9 @@ async def test_the_first_sentence_is_heard_while_the_model_is_still_talking(llm_
 
 
 async def test_words_replaced_after_streaming_are_not_left_spoken(llm_app, audio):
-    app, llm = llm_app
-    tenant = await make_tenant(app, "acme")
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:
-        s = await scheduled(c, tenant)
-        await c.post(f"{s['path']}/start", json={"consent": True})
-        llm.reply_with("Hello Jane, I'm Alex.", "What did you build last?")
-        await c.post(f"{s['path']}/turn", json={})
-        llm.reply_with("Nice. How old are you, by the way? And where did you grow up?")
-        events = parse_sse((await voice(c, s["path"], streamed_wav(1.0), "audio/wav")).text)
+    events = await model_reply_to_voice(
+        llm_app, "Nice. How old are you, by the way? And where did you grow up?"
+    )
     names = [name for name, _ in events]
     stored = spoken(events)[-1]["text"]
     assert "old" not in stored  # the plan's own question replaced the model's words

@@ -67,11 +67,13 @@ async def hear(
     text = heard.text.strip()
     if not text:
         raise Unprocessable("No speech was heard in the recording; please try again", code="no_speech")
-    data = {
+    data: dict[str, Any] = {
         "input": "voice",
         "stt_engine": heard.engine,
         "stt_ms": round((time.monotonic() - started) * 1000),
     }
+    if heard.duration_s is not None:
+        data["audio_seconds"] = round(heard.duration_s, 2)
     return text[:MAX_ANSWER_CHARS], data
 
 
