@@ -1,11 +1,15 @@
-"""Cutting a streamed reply into sentences for the voice: each as soon as it is complete."""
+"""Cutting a streamed reply into sentences for the voice, each as soon as it is complete, and the
+spoken stream's end whatever fails on the way."""
 
 from __future__ import annotations
+
+import asyncio
+import time
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from viva.interview.voice import Sentences
+from viva.interview.voice import Sentences, spoken
 
 REPLY = (
     "Thanks, Ada. That's helpful! Could you walk me through the p99 of 3.5 ms, e.g. how you measured it? "
@@ -54,3 +58,39 @@ def test_a_replaced_reply_is_spoken_whole_instead():
         ["Tell me about a project you led.", "What was hard?"],
         False,
     )
+
+
+class _BrokenVoice:
+    """A text-to-speech engine with a bug of its own (not a SpeechError)."""
+
+    engine = "broken"
+
+    async def synthesize(self, text: str, voice: str | None = None) -> None:
+        raise RuntimeError("engine bug")
+
+    async def warm(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def _turn_events():
+    for piece in ("Thanks. ", "Tell me ", "more."):
+        yield "delta", {"text": piece}
+    yield "turn", {"seq": 3, "speaker": "interviewer", "text": "Thanks. Tell me more."}
+    yield "done", {"awaiting": "candidate"}
+
+
+async def test_a_voice_that_breaks_still_ends_the_stream_with_done():
+    async def failing_metrics(figures: dict[str, int]) -> None:
+        raise RuntimeError("database gone")
+
+    async def collect() -> list[tuple[str, dict]]:
+        stream = spoken(_turn_events(), _BrokenVoice(), received=time.monotonic(), on_spoken=failing_metrics)
+        return [e async for e in stream]
+
+    events = await asyncio.wait_for(collect(), 10)  # a stream that never ends fails, not hangs
+    names = [name for name, _ in events]
+    assert names.count("audio_error") == 1 and "audio" not in names
+    assert names[-1] == "done" and names.count("turn") == 1

@@ -166,9 +166,12 @@ class _Voice:
             started = time.monotonic()
             try:
                 audio = await self.tts.synthesize(sentence)
-            except SpeechError as exc:
+            except Exception as exc:  # an engine's own bug too: the reply is still in the text
                 failed = True
-                log.warning("reply_not_spoken", engine=exc.engine, error=str(exc))
+                if isinstance(exc, SpeechError):
+                    log.warning("reply_not_spoken", engine=exc.engine, error=str(exc))
+                else:
+                    log.exception("reply_not_spoken")
                 await self.out.put(
                     ("audio_error", {"message": "The interviewer's voice is unavailable; read the reply"})
                 )
@@ -232,12 +235,16 @@ class _Voice:
                     await self.out.put((name, data))
         finally:
             await self.says.put(None)
-            await speaker
-            if on_spoken is not None and self.figures:
-                await on_spoken(dict(self.figures))
-            if done is not None:
-                await self.out.put(done)
-            await self.out.put(None)
+            try:
+                await speaker
+                if on_spoken is not None and self.figures:
+                    await on_spoken(dict(self.figures))
+            except Exception:  # a metric not stored must not leave the candidate's stream open
+                log.exception("reply_voice_not_finished")
+            finally:
+                if done is not None:
+                    await self.out.put(done)
+                await self.out.put(None)
 
 
 async def spoken(
