@@ -43,11 +43,11 @@ from viva.mcp.server import PATH as MCP_PATH
 from viva.mcp.server import McpEndpoint
 from viva.participants.endpoints import router as participants_router
 from viva.recordings.endpoints import router as recordings_router
+from viva.recordings.service import signer as recording_signer
 from viva.sandbox.process import Host, SandboxUnavailable
 from viva.sandbox.runner import Runner
 from viva.sessions.endpoints import outbox_router
 from viva.sessions.endpoints import router as sessions_router
-from viva.sessions.service import Deps as SessionDeps
 from viva.speech.base import Speech, SpeechError
 from viva.speech.factory import speech_from_settings
 from viva.templates.endpoints import stages_router, templates_router
@@ -334,7 +334,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.code_runner, app.state.code_runner_error = make_code_runner(settings)
     app.state.speech = speech_from_settings(settings)  # None: voice is not offered, text as always
     app.state.blob_store = store_from_settings(settings)
-    app.state.url_signer = SessionDeps(settings=settings, secrets=app.state.secrets).signer
+    app.state.url_signer = recording_signer(app.state.secrets)
     install_handlers(app)
     install_error_pages(app)  # HTML error pages under /dashboard; JSON everywhere else
 

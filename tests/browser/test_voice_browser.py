@@ -199,7 +199,7 @@ async def test_a_question_answered_out_loud(app, client, settings, tenant, tmp_p
             keys = latest
         assert keys, "no part of the recording was uploaded"
 
-    # The job that runs a minute after the end (see recordings.TAIL), run now.
+    # The job that runs after the upload window (recordings.ASSEMBLE_AFTER), run now.
     outcome = await recordings.assemble_session(app.state.sessionmaker, app.state.blob_store, stored.id)
     assert outcome == "ready"
     r = await client.get(f"/api/v1/sessions/{session['id']}/recording", headers=tenant.headers)

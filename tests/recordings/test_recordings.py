@@ -18,7 +18,7 @@ from tests.fixtures.clock import FrozenClock
 from tests.fixtures.factories import Tenant, make_tenant
 from tests.room.helpers import scheduled, turn
 from viva.app import create_app
-from viva.recordings.service import TAIL
+from viva.recordings.service import ASSEMBLE_AFTER, TAIL
 
 ANSWER = "I designed the payments service and measured every change before shipping it."
 QUESTION = "Tell me about a system you built and how you knew it worked."
@@ -54,7 +54,7 @@ async def end_and_assemble(
     r = await client.post(f"{s['path']}/end", json={})
     assert r.status_code == 200, r.text
     await worker.drain()  # scoring runs; the assembly waits for late parts
-    frozen.advance(seconds=TAIL.total_seconds() + 1)
+    frozen.advance(seconds=ASSEMBLE_AFTER.total_seconds() + 1)
     await worker.drain()
 
 
@@ -247,13 +247,24 @@ async def test_parts_are_refused_clearly(
     assert r.status_code == 413
 
     await client.post(f"{s['path']}/end", json={})
-    # The last part may still arrive right after the end...
+    # The last part may still arrive until the upload window closes...
     r = await client.put(f"{path}/1", content=takes[0][:100], headers={"content-type": "audio/webm"})
     assert r.status_code == 204
-    # ...but not once the recording has been assembled.
-    frozen.advance(seconds=TAIL.total_seconds() + 1)
+    frozen.advance(seconds=TAIL.total_seconds() - 1)
+    r = await client.put(f"{path}/2", content=takes[0][100:200], headers={"content-type": "audio/webm"})
+    assert r.status_code == 204
+    # ...but not after, and the assembly waits until then: nothing accepted is left out.
+    frozen.advance(seconds=2)
+    r = await client.put(f"{path}/3", content=b"abc", headers={"content-type": "audio/webm"})
+    assert r.status_code == 409 and r.json()["code"] == "recording_closed"
     await worker.drain()
-    r = await client.put(f"{path}/2", content=b"abc", headers={"content-type": "audio/webm"})
+    r = await client.get(f"/api/v1/sessions/{s['id']}/recording", headers=tenant.headers)
+    assert r.json()["code"] == "recording_not_ready"
+    frozen.advance(seconds=(ASSEMBLE_AFTER - TAIL).total_seconds())
+    await worker.drain()
+    r = await client.get(f"/api/v1/sessions/{s['id']}/recording", headers=tenant.headers)
+    assert r.status_code == 200, r.text  # assembled, with the parts sent in the window
+    r = await client.put(f"{path}/3", content=b"abc", headers={"content-type": "audio/webm"})
     assert r.status_code == 409 and r.json()["code"] == "recording_closed"
 
 
@@ -265,3 +276,26 @@ async def test_a_take_with_no_part_is_no_recording(
     await end_and_assemble(client, s, worker, frozen)
     r = await client.get(f"/api/v1/sessions/{s['id']}/recording", headers=tenant.headers)
     assert r.status_code == 404 and r.json()["code"] == "no_recording"
+
+
+async def test_a_profile_that_excludes_the_transcript_excludes_the_recording(
+    client: httpx.AsyncClient, tenant: Tenant, worker: Any, frozen: FrozenClock, takes
+) -> None:
+    s = await scheduled(client, tenant)
+    stage = (
+        await client.get(f"/api/v1/evaluation-stages/{s['evaluation_stage_id']}", headers=tenant.headers)
+    ).json()
+    r = await client.patch(
+        f"/api/v1/agent-profiles/{stage['data']['agent_profile_id']}",
+        json={"output": {"includeTranscript": False}},
+        headers=tenant.headers,
+    )
+    assert r.status_code == 200, r.text
+    r = await client.post(f"{s['path']}/start", json={"consent": True})
+    assert r.status_code == 200, r.text
+    await record(client, s["path"], takes[0], "audio/webm")
+    await end_and_assemble(client, s, worker, frozen)
+    session = (await client.get(f"/api/v1/sessions/{s['id']}", headers=tenant.headers)).json()["data"]
+    assert "recording_url" not in session and "transcript_url" not in session
+    r = await client.get(f"/api/v1/sessions/{s['id']}/recording", headers=tenant.headers)
+    assert r.status_code == 403 and r.json()["code"] == "output_disabled"

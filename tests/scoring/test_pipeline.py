@@ -200,7 +200,13 @@ async def test_output_flags_remove_parts_from_every_surface(
     assert r.status_code == 200, r.text
     s = await first_session(client, tenant, p)
     done = await run_interview(client, tenant, worker, s)
-    gone = {"recommendation", "evaluation_breakdown", "improvement_feedback", "transcript_url"}
+    gone = {
+        "recommendation",
+        "evaluation_breakdown",
+        "improvement_feedback",
+        "transcript_url",
+        "recording_url",
+    }
     assert not gone & set(done) and done["score"] is not None and done["summary"]
     listed = (await client.get("/api/v1/sessions", headers=tenant.headers)).json()["data"][0]
     assert not gone & set(listed)

@@ -261,6 +261,7 @@ async def show_session(db: DB, request: Request, session_id: uuid.UUID, viewer: 
             "recording_status": row.recording_status,
             # Same origin as this page (the CSP's media-src), whatever VIVA_PUBLIC_URL says.
             "recording_src": _path_of(s.recording_url) if s.recording_url else None,
+            "recording_hidden": "recording_url" in hidden,
             "recording_seconds": row.recording_seconds,
             "signal_words": SIGNAL_WORDS,
             "mails": mails,

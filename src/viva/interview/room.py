@@ -220,9 +220,7 @@ async def recording_part(
     data = await request.body()
     async with iv.sessionmaker() as db, db.begin():
         session = await live.by_token(db, token, lock=True)
-        key = recordings.part_key(session, take, seq, request.headers.get("content-type", ""))
-        if data:
-            recordings.count_bytes(session, len(data))
+        key = recordings.accept_part(session, take, seq, request.headers.get("content-type", ""), len(data))
     await recordings.store_part(request.app.state.blob_store, key, data)
     return Response(status_code=204)
 

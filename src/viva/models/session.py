@@ -86,7 +86,7 @@ class InterviewSession(IdMixin, TimestampMixin, WorkspaceMixin, Base):
     recording_bytes: Mapped[int | None] = mapped_column(Integer, nullable=True)
     recording_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     recording_takes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    # Per spoken reply: how long the candidate waited for the interviewer's voice (viva.recordings.metrics).
+    # Per spoken answer: how long the candidate waited for the interviewer's voice (sessions.live).
     voice_metrics: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from viva.errors import ApiError, Conflict, NotFound, ValidationFailed
 from viva.jobs.service import enqueue, enqueue_once
 from viva.kit import clock
+from viva.kit.secretbox import SecretBox
 from viva.kit.storage import Blob, BlobNotFound, BlobStore, UrlSigner, check_signed
 from viva.models import InterviewSession
 from viva.recordings import repository
@@ -39,6 +40,9 @@ MEDIA_PATH = "/media"  # where signed links are served (recordings/endpoints.py)
 # Parts are still accepted this long after the interview ends (the room sends its last part
 # when it sees the end); the assembly job runs then.
 TAIL = timedelta(seconds=60)
+# The assembly starts a little after the window closes, so a part accepted at its last moment
+# has been written to the store by then.
+ASSEMBLE_AFTER = TAIL + timedelta(seconds=15)
 MAX_TAKES = 100
 MAX_SEQ = 99_999
 MAX_SESSION_BYTES = 256 * 1024 * 1024  # about 18 hours of browser Opus: far beyond any interview
@@ -78,8 +82,14 @@ def start_take(session: InterviewSession) -> int:
     return take
 
 
-def part_key(session: InterviewSession, take: int, seq: int, mime: str) -> str:
-    """Where one uploaded part goes, after checking the session still takes it; counts its bytes."""
+def signer(secrets: SecretBox) -> UrlSigner:
+    """Signs recording links (valid one hour) with a key derived from the app's secret."""
+    return UrlSigner(secrets.derive("signed storage urls"))
+
+
+def accept_part(session: InterviewSession, take: int, seq: int, mime: str, size: int) -> str:
+    """Where one uploaded part goes, once the session has been checked to still take it; its
+    bytes are counted against the session's budget (a resent part counts twice: an upper bound)."""
     base_mime = mime.split(";", 1)[0].strip().lower()
     extension = PART_TYPES.get(base_mime)
     if extension is None:
@@ -92,6 +102,12 @@ def part_key(session: InterviewSession, take: int, seq: int, mime: str) -> str:
         raise NotFound("Recording take")
     if not 0 <= seq <= MAX_SEQ:
         raise ValidationFailed.at(["seq"], f"Part numbers run from 0 to {MAX_SEQ}")
+    if size == 0:
+        raise ValidationFailed.at(["body"], "The part is empty")
+    total = (session.recording_bytes or 0) + size
+    if total > MAX_SESSION_BYTES:
+        raise Conflict("This interview's recording is too large", code="recording_too_large")
+    session.recording_bytes = total
     return f"{parts_folder(session)}/{take:03d}-{seq:06d}.{extension}"
 
 
@@ -103,17 +119,8 @@ def accepting_parts(session: InterviewSession) -> bool:
     return session.ended_at is not None and clock.now() < session.ended_at + TAIL
 
 
-def count_bytes(session: InterviewSession, size: int) -> None:
-    """Count a part against the session's budget (a resent part counts twice: an upper bound)."""
-    total = (session.recording_bytes or 0) + size
-    if total > MAX_SESSION_BYTES:
-        raise Conflict("This interview's recording is too large", code="recording_too_large")
-    session.recording_bytes = total
-
-
 async def store_part(store: BlobStore, key: str, data: bytes) -> None:
-    if not data:
-        raise ValidationFailed.at(["body"], "The part is empty")
+    """Write an accepted part (outside the transaction that accepted it: it may take a while)."""
     try:
         await store.put(key, data)
     except Exception as exc:  # any backend failure: the room keeps the part and sends it again
@@ -129,7 +136,7 @@ async def on_session_ended(db: AsyncSession, session: InterviewSession) -> None:
             "recordings.assemble",
             f"recording:{session.id}",
             {"session_id": str(session.id)},
-            run_at=clock.now() + TAIL,
+            run_at=clock.now() + ASSEMBLE_AFTER,
             workspace_id=session.workspace_id,
         )
 

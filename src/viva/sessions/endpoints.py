@@ -14,6 +14,7 @@ from viva.errors import Conflict, Forbidden, ValidationFailed
 from viva.kit.http import listing
 from viva.kit.pagination import PageRequest, page_params
 from viva.kit.schemas import DataResponse, ListResponse, query_text
+from viva.models import InterviewSession
 from viva.pipeline import service as pipeline
 from viva.recordings import service as recordings
 from viva.scoring import service as scoring
@@ -156,6 +157,14 @@ async def resend_invite(db: DB, principal: Writer, d: Deps, session_id: uuid.UUI
     return {"data": service.to_read(session, external_id, d)}
 
 
+def _refuse_hidden(session: InterviewSession, field: str, what: str) -> None:
+    if field in service.hidden_parts(session):
+        raise Forbidden(
+            f"The agent profile's output settings exclude the {what} (output.includeTranscript is false)",
+            code="output_disabled",
+        )
+
+
 @router.get(
     "/{session_id}/transcript",
     response_model=DataResponse[TranscriptRead],
@@ -163,11 +172,7 @@ async def resend_invite(db: DB, principal: Writer, d: Deps, session_id: uuid.UUI
 )
 async def get_transcript(db: DB, principal: Reader, session_id: uuid.UUID) -> dict[str, Any]:
     session, _ = await service.get(db, principal.workspace_id, session_id)
-    if "transcript_url" in service.hidden_parts(session):
-        raise Forbidden(
-            "The agent profile's output settings exclude the transcript (output.includeTranscript is false)",
-            code="output_disabled",
-        )
+    _refuse_hidden(session, "transcript_url", "transcript")
     turns = await live.transcript(db, session)
     spoken = [t for t in turns if t.speaker == "interviewer"]
     engine = {k: v for k, v in spoken[-1].data.items() if k in ENGINE_KEYS} if spoken else None
@@ -214,12 +219,14 @@ async def get_scorecard(db: DB, principal: Reader, session_id: uuid.UUID) -> dic
             "description": "Unknown session, or no recording: `no_recording` (answered in text), "
             "`recording_not_ready` (being assembled, shortly after the end), `recording_failed`, "
             "`recording_expired` (removed by the retention setting)"
-        }
+        },
+        403: {"description": "`output_disabled`: the profile's output.includeTranscript is false"},
     },
     summary="The interview's audio: a signed link valid one hour",
 )
 async def get_recording(db: DB, principal: Reader, d: Deps, session_id: uuid.UUID) -> dict[str, Any]:
     session, _ = await service.get(db, principal.workspace_id, session_id)
+    _refuse_hidden(session, "recording_url", "recording")
     return {"data": recordings.describe(session, d.signer, d.settings.public_url)}
 
 

@@ -98,7 +98,8 @@ class SessionRead(BaseModel):
     )
     transcript_url: str | None = None  # omitted when includeTranscript is false
     recording_url: str | None = Field(
-        description="The interview's audio (voice interviews): a signed link, valid one hour from now"
+        default=None,  # omitted with the transcript when includeTranscript is false
+        description="The interview's audio (voice interviews): a signed link, valid one hour from now",
     )
     voice_metrics: dict[str, Any] | None = Field(
         default=None,

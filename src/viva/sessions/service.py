@@ -54,8 +54,7 @@ class Deps:
 
     @property
     def signer(self) -> UrlSigner:
-        """Signs recording links (valid one hour) with a key derived from the app's secret."""
-        return UrlSigner(self.secrets.derive("signed storage urls"))
+        return recordings.signer(self.secrets)
 
 
 # ------------------------------------------------------------------ reading
@@ -136,7 +135,8 @@ def hidden_parts(session: InterviewSession) -> list[str]:
     """Session fields the profile's `output` flags hide (none before the interview starts)."""
     output = ((session.interview_snapshot or {}).get("profile") or {}).get("output") or {}
     hidden = {
-        "includeTranscript": ["transcript_url"],
+        # The recording is the transcript as sound: the same flag keeps it out.
+        "includeTranscript": ["transcript_url", "recording_url"],
         "includeScoreBreakdown": ["evaluation_breakdown"],
         "includeRecommendation": ["recommendation"],
         "includeImprovementFeedback": ["improvement_feedback"],
