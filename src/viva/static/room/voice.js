@@ -122,8 +122,9 @@
         return;
       }
       const blob = encodeWav(capture.frames, voice.ctx.sampleRate);
-      const waited = Math.max(0, Math.round(performance.now() - endedAt));
-      options.onAnswer(blob, { endedAt, silenceMs: waited });
+      // The silence is counted on the audio clock: frames reach this thread in batches, so
+      // wall time since the last voiced frame can fall a few ms short of the window.
+      options.onAnswer(blob, { endedAt, silenceMs: capture.silentMs });
     }
 
     function onFrame(frame) {
@@ -163,6 +164,8 @@
       }
       const capture = voice.capture;
       capture.frames.push(frame);
+      // The interviewer finished while the candidate was starting to talk: a plain answer now.
+      if (!capture.interrupted && !isPlaying()) capture.interrupted = true;
       if (voiced) {
         capture.voicedMs += FRAME_MS;
         capture.silentMs = 0;
@@ -175,13 +178,18 @@
         state("hearing");
       } else {
         capture.silentMs += FRAME_MS;
-        if (!capture.interrupted && capture.silentMs >= 600) {
-          voice.capture = null; // a noise while the interviewer spoke: it carries on
-          state("speaking");
-          return;
-        }
         const left = voice.silenceMs - capture.silentMs;
-        if (left <= 0) finishCapture(capture.lastVoicedAt);
+        if (!capture.interrupted) {
+          // Over the interviewer's voice, echo suppression chops the candidate's words into bits
+          // with gaps: the words so far are kept through gaps shorter than the silence window,
+          // and only a whole window without enough speech to interrupt makes it a noise.
+          if (left <= 0) {
+            voice.capture = null;
+            state("speaking");
+            return;
+          }
+          if (capture.silentMs >= 600) state("speaking");
+        } else if (left <= 0) finishCapture(capture.lastVoicedAt);
         else if (capture.silentMs >= 300) state("pausing", { leftMs: left });
       }
       if (voice.capture && voice.capture.frames.length * FRAME_MS >= options.maxAnswerMs) {
