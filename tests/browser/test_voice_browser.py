@@ -32,6 +32,10 @@ from viva.speech import piper, whisper
 ANSWER_HALVES = ("I built a payments service in Python.", "And I measured every change with load tests.")
 ANSWER = " ".join(ANSWER_HALVES)
 PAUSE_S = 1.0  # a thinking pause inside the answer, shorter than the silence window below
+# The room's silence window (the product's default). Piper's own quiet around the words makes the
+# pause heard about 1.2 s, and a loaded machine's audio path may insert silent frames: the margin
+# must hold on a busy 2-core CI machine (1.5 s once split the answer there).
+SILENCE_MS = 2000
 WAIT_MS = 60_000
 
 
@@ -73,13 +77,48 @@ async def fake_mic(path: Path, *spoken: tuple[float, str]) -> FakeMic:
     return FakeMic(path, sum(a.duration_s or 0 for a in audio))
 
 
+# What the room said and heard, for a failure's message: the voice state's changes and the level
+# meter every 100 ms, by milliseconds since the page opened.
+DIAGNOSTICS = """
+window.__voiceLog = [];
+document.addEventListener("DOMContentLoaded", () => {
+  const state = document.getElementById("voice-state");
+  const meter = document.getElementById("voice-meter");
+  const at = () => Math.round(performance.now());
+  let said = "";
+  new MutationObserver(() => {
+    const text = state.textContent.replace(/[0-9.]+ s/, "N s");
+    if (text !== said) window.__voiceLog.push(`${at()} ${(said = text)}`);
+  }).observe(state, { childList: true, characterData: true, subtree: true });
+  setInterval(() => window.__voiceLog.push(`${at()} level ${meter.getAttribute("aria-valuenow")}`), 100);
+});
+"""
+
+
+async def voice_log(page: Page) -> str:
+    """The room's voice log, one line per state with the levels heard until the next, for a
+    failure's message (it is what tells a chopped or a dropped answer from a misheard one)."""
+    lines: list[str] = []
+    levels: list[str] = []
+    for entry in await page.evaluate("window.__voiceLog"):
+        at, _, what = entry.partition(" ")
+        if what.startswith("level "):
+            levels.append(what.removeprefix("level "))
+            continue
+        lines.append(f"  levels {' '.join(levels)}")
+        levels = []
+        lines.append(f"{int(at) / 1000:.2f} s {what}")
+    lines.append(f"  levels {' '.join(levels)}")
+    return "\n".join(["the room's voice log (levels every 100 ms, 0-100):", *lines])
+
+
 @asynccontextmanager
 async def voice_room(
     client: Any, settings: Any, tenant: Any, mic: FakeMic
 ) -> AsyncIterator[tuple[Page, dict[str, Any]]]:
     """The real server with the local engines, a session, and its room open in Chromium whose
     microphone plays `mic`; fails on any page error."""
-    voice_settings = settings.model_copy(update={"speech_provider": "local", "voice_silence_ms": 1500})
+    voice_settings = settings.model_copy(update={"speech_provider": "local", "voice_silence_ms": SILENCE_MS})
     with live_server(voice_settings) as base:
         p = await pipeline(client, tenant, stages=[{"type": "technical", "stage_name": "Technical Screen"}])
         r = await client.post("/api/v1/sessions", json=session_body(p), headers=tenant.headers)
@@ -99,6 +138,7 @@ async def voice_room(
             context = await browser.new_context(viewport={"width": 1280, "height": 860})
             await context.grant_permissions(["microphone"], origin=base)
             page = await context.new_page()
+            await page.add_init_script(DIAGNOSTICS)
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
             await page.goto(f"{base}/join/{session['join_url'].rsplit('/', 1)[1]}")
@@ -122,8 +162,8 @@ async def _session(app: Any, session_id: str) -> InterviewSession:
 async def test_a_question_answered_out_loud(app, client, settings, tenant, tmp_path):
     ARTIFACTS.mkdir(exist_ok=True)
     # 6 s of silence (the interviewer's spoken opening lasts longer, so the answer talks over
-    # it), the answer's first half, a 1 s thinking pause (shorter than the 1.5 s silence
-    # window), its second half.
+    # it), the answer's first half, a 1 s thinking pause (shorter than the silence window),
+    # its second half.
     mic = await fake_mic(tmp_path / "answer.wav", (6.0, ANSWER_HALVES[0]), (PAUSE_S, ANSWER_HALVES[1]))
     async with voice_room(client, settings, tenant, mic) as (page, session):
         # The candidate chooses how to answer before starting; voice is the default here.
@@ -148,7 +188,7 @@ async def test_a_question_answered_out_loud(app, client, settings, tenant, tmp_p
         # The words after the barge-in are all heard. (The first ones were spoken over the
         # interviewer's voice, which echo cancellation may dampen until it stops.)
         second = words_of(ANSWER_HALVES[1])
-        assert len(second & words_of(said)) >= len(second) - 1, said
+        assert len(second & words_of(said)) >= len(second) - 1, f"{said}\n{await voice_log(page)}"
         # The answer began while the interviewer was still speaking its opening: its voice
         # stopped (barge-in), and the answer went in once the reply had finished arriving.
         assert await page.locator("#room").get_attribute("data-barge-ins") == "1"
@@ -159,14 +199,17 @@ async def test_a_question_answered_out_loud(app, client, settings, tenant, tmp_p
         # One answer holding both halves: the thinking pause did not cut it off.
         r = await client.get(f"/api/v1/sessions/{session['id']}/transcript", headers=tenant.headers)
         answer = next(t for t in r.json()["data"]["turns"] if t["speaker"] == "candidate")
-        assert answer["data"]["audio_seconds"] >= mic.speech_seconds + PAUSE_S, answer
+        heard_s = answer["data"]["audio_seconds"]
+        assert heard_s >= mic.speech_seconds + PAUSE_S, f"{answer}\n{await voice_log(page)}"
 
         deadline = time.monotonic() + 40
         metrics: dict[str, Any] = {}
         while time.monotonic() < deadline:
             r = await client.get(f"/api/v1/sessions/{session['id']}", headers=tenant.headers)
             metrics = r.json()["data"]["voice_metrics"] or {}
-            if metrics.get("reply_latency_ms", {}).get("p50") is not None:
+            # The room's figure and the server's are stored apart, in either order.
+            measured = [(metrics.get(k) or {}).get("p50") for k in ("reply_latency_ms", "server_latency_ms")]
+            if None not in measured:
                 break
             await asyncio.sleep(0.5)
         assert metrics["spoken_replies"] == 1
@@ -174,7 +217,7 @@ async def test_a_question_answered_out_loud(app, client, settings, tenant, tmp_p
         # From the end of the speech: the silence window, the transcription and the first
         # sentence's synthesis all come before the first sound.
         assert latency >= metrics["server_latency_ms"]["p50"] >= metrics["stt_ms"]["p50"] > 0
-        assert metrics["silence_window_ms"] >= 1500
+        assert metrics["silence_window_ms"] >= SILENCE_MS
         await page.screenshot(path=ARTIFACTS / "room-voice-desktop.png")
         await page.set_viewport_size({"width": 390, "height": 844})
         await page.screenshot(path=ARTIFACTS / "room-voice-phone.png")
@@ -228,7 +271,8 @@ async def test_push_to_talk_sends_what_was_said_while_the_button_was_held(client
     # The answer starts 3 s after the microphone opens, with pauses longer than the silence
     # window inside it: held down, the button keeps it one answer whatever the pauses.
     parts = ("I built a payments service in Python.", "I measured every change.", "With load tests.")
-    mic = await fake_mic(tmp_path / "answer.wav", (3.0, parts[0]), (2.5, parts[1]), (2.5, parts[2]))
+    long = SILENCE_MS / 1000 + 0.5
+    mic = await fake_mic(tmp_path / "answer.wav", (3.0, parts[0]), (long, parts[1]), (long, parts[2]))
     async with voice_room(client, settings, tenant, mic) as (page, session):
         await page.locator("#consent").check()
         await page.locator("#start-button").click()
@@ -245,7 +289,7 @@ async def test_push_to_talk_sends_what_was_said_while_the_button_was_held(client
         await page.mouse.down()  # pressing also stops the interviewer's voice
         await expect(page.locator("#voice-state")).to_have_text("Hearing you…")
         # Held through the whole answer and its long pauses: nothing is sent yet.
-        await page.wait_for_timeout((3.0 + 2.5 + 2.5 + mic.speech_seconds + 1.0) * 1000)
+        await page.wait_for_timeout((3.0 + 2 * long + mic.speech_seconds + 1.0) * 1000)
         candidate = page.locator("#transcript .turn-candidate")
         await expect(candidate).to_have_count(0)
         await page.mouse.up()
@@ -254,9 +298,8 @@ async def test_push_to_talk_sends_what_was_said_while_the_button_was_held(client
         await expect(answered).to_have_count(1, timeout=WAIT_MS)
         said = await answered.first.text_content() or ""
         expected = words_of(" ".join(parts))
-        assert len(expected & words_of(said)) >= len(expected) - 2, said
+        assert len(expected & words_of(said)) >= len(expected) - 2, f"{said}\n{await voice_log(page)}"
         r = await client.get(f"/api/v1/sessions/{session['id']}/transcript", headers=tenant.headers)
         answer = next(t for t in r.json()["data"]["turns"] if t["speaker"] == "candidate")
-        assert (
-            answer["data"]["input"] == "voice" and answer["data"]["audio_seconds"] >= mic.speech_seconds + 5.0
-        )
+        assert answer["data"]["input"] == "voice"
+        assert answer["data"]["audio_seconds"] >= mic.speech_seconds + 2 * long
