@@ -127,6 +127,8 @@ async def test_the_link_expires_after_an_hour_and_cannot_be_altered(
     assert r.status_code == 403 and r.json()["code"] == "invalid_signature"
     r = await client.get(parts.path)
     assert r.status_code == 403
+    r = await client.get(f"{parts.path}?expires={query['expires'][0]}&signature=%C3%A9")  # not ASCII
+    assert r.status_code == 403 and r.json()["code"] == "invalid_signature"
 
     frozen.advance(minutes=59)
     assert (await fetch(client, url)).status_code == 200
@@ -143,16 +145,26 @@ async def test_erasing_the_participant_deletes_the_audio(
     app: FastAPI, client: httpx.AsyncClient, tenant: Tenant, worker: Any, frozen: FrozenClock, takes
 ) -> None:
     s = await live_session(client, tenant)
+    # The same candidate's second interview, still being recorded at the erasure: its parts go too.
+    body = {k: s[k] for k in ("candidate_id", "evaluation_template_id", "stage")}
+    r = await client.post("/api/v1/sessions", json={**body, "force": True}, headers=tenant.headers)
+    assert r.status_code == 200, r.text
+    second = r.json()["data"]
+    second_path = "/join/" + second["join_url"].rsplit("/join/", 1)[1]
+    assert (await client.post(f"{second_path}/start", json={"consent": True})).status_code == 200
+    await turn(client, second_path)
+    await record(client, second_path, takes[1], "audio/ogg")
     await record(client, s["path"], takes[0], "audio/webm")
     await end_and_assemble(client, s, worker, frozen)
-    # A second interview still being recorded: its parts go too.
+    # Another candidate's interview is not touched.
     kept = await live_session(client, tenant)
     await record(client, kept["path"], takes[1], "audio/ogg")
     url = (await client.get(f"/api/v1/sessions/{s['id']}/recording", headers=tenant.headers)).json()["data"][
         "url"
     ]
     folder = f"recordings/{s['candidate_id']}"
-    assert await app.state.blob_store.list_keys(folder)
+    assert await app.state.blob_store.list_keys(f"{folder}/{second['id']}/parts")
+    assert f"{folder}/{s['id']}.ogg" in await app.state.blob_store.list_keys(folder)
 
     r = await client.delete(f"/api/v1/participants/{s['candidate_id']}", headers=tenant.headers)
     assert r.status_code == 204

@@ -24,4 +24,5 @@ def token_hash(token: str) -> str:
 
 
 def constant_time_equals(a: str, b: str) -> bool:
+    """As bytes: hmac.compare_digest refuses str holding non-ASCII (a garbled request would be a 500)."""
     return hmac.compare_digest(a.encode(), b.encode())

@@ -22,6 +22,7 @@ from typing import Protocol
 from urllib.parse import quote, urlencode
 
 from viva.kit import clock
+from viva.kit.crypto import constant_time_equals
 
 CONTENT_TYPES = {
     ".webm": "audio/webm",
@@ -223,7 +224,7 @@ class UrlSigner:
         except (InvalidKey, ValueError):
             raise SignatureError("malformed signed URL") from None
         # Compared before the expiry so a forged link learns nothing from the error it gets.
-        if not hmac.compare_digest(self._signature(key, expires_at), signature):
+        if not constant_time_equals(self._signature(key, expires_at), signature):
             raise SignatureError("bad signature")
         if (now or clock.now()).timestamp() >= expires_at:
             raise SignatureExpired("link expired")
