@@ -83,6 +83,7 @@ class InterviewSession(IdMixin, TimestampMixin, WorkspaceMixin, Base):
     # or `expired` (removed by the retention setting).
     recording_status: Mapped[str | None] = mapped_column(String(20), nullable=True, index=True)
     recording_key: Mapped[str | None] = mapped_column(String(300), nullable=True, unique=True, index=True)
+    # While `capturing`, the bytes uploaded so far (the upload budget); once `ready`, the file's size.
     recording_bytes: Mapped[int | None] = mapped_column(Integer, nullable=True)
     recording_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     recording_takes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

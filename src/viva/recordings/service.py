@@ -183,13 +183,14 @@ async def assemble_session(
         if session is None:
             await store.delete(key)  # erased while we worked
             return "erased"
-        session.recording_bytes = session.recording_seconds = None
-        if result is not None:
-            session.recording_status, session.recording_key = "ready", key
-            session.recording_bytes, session.recording_seconds = len(result.data), result.seconds
         # Parts that do not decode are a failed recording; no part at all is no recording.
         outcome = "ready" if result is not None else "failed" if takes else None
         session.recording_status = outcome
+        # recording_bytes counted the upload budget until now; from here it is the file's size.
+        session.recording_bytes = session.recording_seconds = None
+        if result is not None:
+            session.recording_key = key
+            session.recording_bytes, session.recording_seconds = len(result.data), result.seconds
     await store.delete_prefix(parts)
     return outcome or "none"
 
