@@ -25,7 +25,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPDeprecationWarning
 
 from tests.fixtures.factories import Tenant, make_key
-from tests.fixtures.live import live_server
+from tests.fixtures.live import CLIENT_TIMEOUT, live_server
 from tests.scoring.test_pipeline import first_session, run_interview, stages
 from tests.sessions.helpers import pipeline
 from viva import quickstart
@@ -73,14 +73,16 @@ def base(settings: Settings, tenant: Tenant) -> Iterator[str]:
 
 @pytest.fixture
 async def rest(base: str, tenant: Tenant) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=base, headers=tenant.headers) as client:
+    async with httpx.AsyncClient(base_url=base, headers=tenant.headers, timeout=CLIENT_TIMEOUT) as client:
         yield client
 
 
 @asynccontextmanager
 async def mcp_client(base: str, key: str, mode: str = "auto") -> AsyncIterator[Client]:
     """The official SDK client over streamable HTTP, sending the key as x-api-key."""
-    async with httpx2.AsyncClient(headers={"x-api-key": key}) as http:
+    async with httpx2.AsyncClient(
+        headers={"x-api-key": key}, timeout=httpx2.Timeout(CLIENT_TIMEOUT.read)
+    ) as http:
         async with Client(streamable_http_client(f"{base}/api/mcp", http_client=http), mode=mode) as client:
             yield client
 
@@ -238,7 +240,7 @@ async def test_raw_json_rpc_as_curl_sends_it(
     base: str, app: FastAPI, rest: httpx.AsyncClient, tenant: Tenant
 ) -> None:
     headers = {**CURL_HEADERS, "x-api-key": tenant.key}
-    async with httpx.AsyncClient(base_url=base) as http:
+    async with httpx.AsyncClient(base_url=base, timeout=CLIENT_TIMEOUT) as http:
         r = await http.post("/api/mcp", json=INITIALIZE, headers=headers)
         assert r.status_code == 200, r.text  # POST /api/mcp itself: no redirect to /api/mcp/
         assert r.headers["content-type"].startswith("application/json")
@@ -328,7 +330,7 @@ async def test_stateless_any_replica_answers_any_request(settings: Settings, ten
     initialize on one, call a tool on the other."""
     headers = {**CURL_HEADERS, "x-api-key": tenant.key}
     with live_server(settings) as one, live_server(settings) as two:
-        async with httpx.AsyncClient() as http:
+        async with httpx.AsyncClient(timeout=CLIENT_TIMEOUT) as http:
             r = await http.post(f"{one}/api/mcp", json=INITIALIZE, headers=headers)
             assert r.status_code == 200 and "mcp-session-id" not in r.headers
             call = {
@@ -514,7 +516,7 @@ async def test_the_readme_curl_command_and_cursor_config_work(base: str, tenant:
     server = cursor["mcpServers"]["viva"]
     assert server["url"] == "http://127.0.0.1:8000/api/mcp"
     headers = {name: tenant.key for name in server["headers"]}
-    async with httpx.AsyncClient() as http:
+    async with httpx.AsyncClient(timeout=CLIENT_TIMEOUT) as http:
         r = await http.post(
             server["url"].replace("http://127.0.0.1:8000", base), json=INITIALIZE, headers=headers
         )
