@@ -30,7 +30,7 @@ from viva.models import Job, WebhookAttempt, WebhookDelivery
 
 EVENTS = 1000
 KILLS = 5
-DEADLINE_S = 75.0  # a hang guard: a run takes about 20-30 s
+DEADLINE_S = 300.0  # a hang guard only: a run takes 20-30 s on a quiet machine, minutes on a loaded one
 
 
 def viva_command() -> list[str]:
