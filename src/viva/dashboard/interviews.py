@@ -311,19 +311,11 @@ async def reschedule(db: DB, request: Request, session_id: uuid.UUID, viewer: Vi
 
 @router.post("/sessions/{session_id}/rescore")
 async def rescore(db: DB, request: Request, session_id: uuid.UUID, viewer: Viewer = Writer) -> Response:
-    # The same steps as POST /sessions/{id}/rescore, whose request boundary commits before
-    # grading so a slow language model holds no transaction (SQLite's only write lock) open.
-    session, _ = await sessions.get(db, viewer.workspace_id, session_id)
+    chat_model = request.app.state.interviewer.chat_model
     try:
-        if session.scored_at is None:
-            raise Conflict("The first scoring has not finished yet", code="not_scored")
-        turns = await scoring.grading_inputs(db, session)
+        await scoring.rescore(db, viewer.workspace_id, session_id, deps(request), chat_model)
     except Conflict as error:
         return redirect(viewer.url("sessions", session_id), error.message)
-    await db.commit()
-    card = await scoring.grade(session, turns, request.app.state.interviewer.chat_model)
-    session, _ = await sessions.get(db, viewer.workspace_id, session_id)
-    await scoring.store(db, session, card, deps(request), "rescore")
     return redirect(
         viewer.url("sessions", session_id), "Scored again; the earlier scorecard is kept as history"
     )
