@@ -258,11 +258,11 @@ async def show_session(db: DB, request: Request, session_id: uuid.UUID, viewer: 
             "code_runs": [t for t in turns if t["speaker"] == "system" and t.get("event") in CODE_EVENTS],
             "card": card,
             "signals": s.authenticity_signals or {},
-            "recording_status": row.recording_status,
+            "recording_status": row.recording.status if row.recording else None,
             # Same origin as this page (the CSP's media-src), whatever VIVA_PUBLIC_URL says.
             "recording_src": _path_of(s.recording_url) if s.recording_url else None,
             "recording_hidden": "recording_url" in hidden,
-            "recording_seconds": row.recording_seconds,
+            "recording_seconds": row.recording.seconds if row.recording else None,
             "signal_words": SIGNAL_WORDS,
             "mails": mails,
             "history": history,

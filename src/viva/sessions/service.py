@@ -355,6 +355,7 @@ def _new_session(
             join_token_encrypted=deps.secrets.seal(token),
             invite_status="queued",
             manual=manual,
+            recording=None,  # loaded as "none yet": a new session has no recording row to fetch
             **lifecycle.initial(manual=manual),
             **fields,
         )
