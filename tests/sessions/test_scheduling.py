@@ -192,6 +192,59 @@ async def test_retakes_follow_allow_retake_and_max_attempts(app, client, tenant)
     assert r.status_code == 409 and r.json()["error"] == "This stage does not allow retakes"
 
 
+async def _end_latest(app, status: str, reason: str) -> None:
+    async with app.state.sessionmaker() as db:
+        s = await db.scalar(select(InterviewSession).order_by(InterviewSession.created_at.desc()))
+        s.status, s.end_reason = status, reason
+        await db.commit()
+
+
+async def test_a_technical_failure_is_not_an_attempt(app, client, tenant):
+    # No retakes on this stage: only sessions that count as attempts are refused.
+    p = await pipeline(client, tenant)
+    h = tenant.headers
+    assert (await client.post(S, json=session_body(p), headers=h)).status_code == 200
+    for reason in ("provider_unavailable", "error", "provider_unavailable"):
+        await _end_latest(app, "failed", reason)
+        r = await client.post(S, json=session_body(p), headers=h)
+        assert r.status_code == 200, (reason, r.text)
+        assert r.json()["data"]["attempt"] == 1  # still the first attempt
+    await _end_latest(app, "completed", "completed")
+    r = await client.post(S, json=session_body(p), headers=h)
+    assert r.status_code == 409 and r.json()["code"] == "retake_not_allowed"
+
+
+async def test_the_first_walk_out_of_a_stage_is_free_and_later_ones_count(app, client, tenant):
+    p = await pipeline(client, tenant, stages=[{"type": "screen"}, {"type": "final"}])
+    h = tenant.headers
+    assert (await client.post(S, json=session_body(p), headers=h)).status_code == 200
+    await _end_latest(app, "failed", "abandoned")
+    r = await client.post(S, json=session_body(p), headers=h)
+    assert r.status_code == 200 and r.json()["data"]["attempt"] == 1
+    await _end_latest(app, "failed", "abandoned")
+    r = await client.post(S, json=session_body(p), headers=h)
+    assert r.status_code == 409 and r.json()["code"] == "retake_not_allowed"
+    # One free walk-out per stage: the next stage has its own.
+    assert (await client.post(S, json=session_body(p, stage="final"), headers=h)).status_code == 200
+    await _end_latest(app, "failed", "abandoned")
+    r = await client.post(S, json=session_body(p, stage="final"), headers=h)
+    assert r.status_code == 200 and r.json()["data"]["attempt"] == 1
+
+
+async def test_walk_outs_after_the_first_use_up_retakes(app, client, tenant):
+    p = await pipeline(client, tenant, stages=[{"type": "screen", "allow_retake": True, "max_attempts": 2}])
+    h = tenant.headers
+    attempts = []
+    for _ in range(3):
+        r = await client.post(S, json=session_body(p), headers=h)
+        assert r.status_code == 200, r.text
+        attempts.append(r.json()["data"]["attempt"])
+        await _end_latest(app, "failed", "abandoned")
+    assert attempts == [1, 1, 2]
+    r = await client.post(S, json=session_body(p), headers=h)
+    assert r.status_code == 409 and "2 allowed" in r.json()["error"]
+
+
 async def test_idempotency(app, client, tenant):
     p = await pipeline(client, tenant)
     body = session_body(p, idempotency_key="greenhouse-8821-screen")

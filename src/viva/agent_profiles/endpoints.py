@@ -19,6 +19,7 @@ from viva.db import DB
 from viva.kit.http import listing, one_of_body, parse_body
 from viva.kit.pagination import PageRequest, page_params
 from viva.kit.schemas import DataResponse, ListResponse, query_text
+from viva.templates import service as templates
 
 router = APIRouter(prefix="/agent-profiles", tags=["Agent profiles"])
 
@@ -80,5 +81,5 @@ async def update_agent_profile(
 
 @router.delete("/{profile_id}", status_code=204, response_class=Response, summary="Delete an agent profile")
 async def delete_agent_profile(db: DB, principal: Writer, profile_id: uuid.UUID) -> Response:
-    await service.delete(db, principal.workspace_id, profile_id)
+    await service.delete(db, principal.workspace_id, profile_id, templates.active_stages_using_profile)
     return Response(status_code=204)

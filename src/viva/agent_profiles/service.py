@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,7 +16,11 @@ from viva.agent_profiles.schemas import (
 )
 from viva.errors import Conflict, NotFound
 from viva.kit.pagination import Page, PageRequest
-from viva.models import AgentProfile
+from viva.models import AgentProfile, EvaluationStage
+
+# Who uses a profile is known by the stages' owner (viva.templates, which depends on this module):
+# the caller passes its lookup, `templates.service.active_stages_using_profile`.
+StagesUsing = Callable[[AsyncSession, uuid.UUID, uuid.UUID], Awaitable[list[EvaluationStage]]]
 
 # Model attribute ↔ API field, for the fields whose names differ.
 _FIELD_TO_COLUMN = {
@@ -121,13 +126,12 @@ async def fork(db: AsyncSession, workspace_id: uuid.UUID, source_id: uuid.UUID) 
     return copy
 
 
-async def delete(db: AsyncSession, workspace_id: uuid.UUID, profile_id: uuid.UUID) -> None:
+async def delete(
+    db: AsyncSession, workspace_id: uuid.UUID, profile_id: uuid.UUID, stages_using: StagesUsing
+) -> None:
     """Delete a profile unless an active stage uses it (409 `in_use` listing them)."""
-    # Imported here: templates' service validates stage profiles through this module.
-    from viva.templates import service as templates_service
-
     profile = await get(db, workspace_id, profile_id)
-    stages = await templates_service.active_stages_using_profile(db, workspace_id, profile_id)
+    stages = await stages_using(db, workspace_id, profile_id)
     if stages:
         raise Conflict(
             "This agent profile is used by active stages; archive or reassign them first",

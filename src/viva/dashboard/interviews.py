@@ -258,11 +258,11 @@ async def show_session(db: DB, request: Request, session_id: uuid.UUID, viewer: 
             "code_runs": [t for t in turns if t["speaker"] == "system" and t.get("event") in CODE_EVENTS],
             "card": card,
             "signals": s.authenticity_signals or {},
-            "recording_status": row.recording_status,
+            "recording_status": row.recording.status if row.recording else None,
             # Same origin as this page (the CSP's media-src), whatever VIVA_PUBLIC_URL says.
             "recording_src": _path_of(s.recording_url) if s.recording_url else None,
             "recording_hidden": "recording_url" in hidden,
-            "recording_seconds": row.recording_seconds,
+            "recording_seconds": row.recording.seconds if row.recording else None,
             "signal_words": SIGNAL_WORDS,
             "mails": mails,
             "history": history,
@@ -311,19 +311,11 @@ async def reschedule(db: DB, request: Request, session_id: uuid.UUID, viewer: Vi
 
 @router.post("/sessions/{session_id}/rescore")
 async def rescore(db: DB, request: Request, session_id: uuid.UUID, viewer: Viewer = Writer) -> Response:
-    # The same steps as POST /sessions/{id}/rescore, whose request boundary commits before
-    # grading so a slow language model holds no transaction (SQLite's only write lock) open.
-    session, _ = await sessions.get(db, viewer.workspace_id, session_id)
+    chat_model = request.app.state.interviewer.chat_model
     try:
-        if session.scored_at is None:
-            raise Conflict("The first scoring has not finished yet", code="not_scored")
-        turns = await scoring.grading_inputs(db, session)
+        await scoring.rescore(db, viewer.workspace_id, session_id, deps(request), chat_model)
     except Conflict as error:
         return redirect(viewer.url("sessions", session_id), error.message)
-    await db.commit()
-    card = await scoring.grade(session, turns, request.app.state.interviewer.chat_model)
-    session, _ = await sessions.get(db, viewer.workspace_id, session_id)
-    await scoring.store(db, session, card, deps(request), "rescore")
     return redirect(
         viewer.url("sessions", session_id), "Scored again; the earlier scorecard is kept as history"
     )

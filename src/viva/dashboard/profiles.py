@@ -41,6 +41,7 @@ from viva.dashboard.web import (
     unflatten,
 )
 from viva.db import DB
+from viva.templates import service as templates
 
 router = APIRouter(prefix="/{slug}/agent-profiles")
 Reader = needs("interviews.read")
@@ -279,7 +280,7 @@ async def delete_profile(
     db: DB, request: Request, profile_id: uuid.UUID, viewer: Viewer = Writer
 ) -> Response:
     async def delete() -> None:
-        await service.delete(db, viewer.workspace_id, profile_id)
+        await service.delete(db, viewer.workspace_id, profile_id, templates.active_stages_using_profile)
 
     await service.get(db, viewer.workspace_id, profile_id)  # 404 page when it isn't ours
     _, errors = await attempt(db, delete)

@@ -15,6 +15,7 @@ from viva.jobs.context import JobContext
 from viva.jobs.registry import RetryLater, task
 from viva.kit import clock
 from viva.models import EmailMessage
+from viva.sessions import service as sessions
 
 MAX_ATTEMPTS = 8
 
@@ -54,10 +55,9 @@ async def send_email(ctx: JobContext, db: AsyncSession, payload: dict[str, Any])
 
 
 async def _report(db: AsyncSession, message: EmailMessage, status: str) -> None:
-    """Tell the session what became of its newest invite (older ones no longer count)."""
-    # Imported here: sessions queue emails through this package.
-    from viva.sessions import service as sessions
-
+    """Tell the session what became of its newest invite (older ones no longer count). A job,
+    like an endpoint, may call any domain's service: sessions' service queues emails through
+    email's service, never through this module."""
     if message.session_id and message.kind in INVITE_KINDS and await is_latest_invite(db, message):
         await sessions.set_invite_status(db, message.workspace_id, message.session_id, status)
 

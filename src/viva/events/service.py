@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import secrets
 import uuid
 from datetime import datetime
 from typing import Any
@@ -12,11 +11,8 @@ from viva.kit import clock
 from viva.kit.pagination import Page, PageRequest
 from viva.kit.repository import WorkspaceRepository
 from viva.models import Event
+from viva.models.event import new_event_id
 from viva.webhooks import service as webhooks
-
-
-def new_event_id() -> str:
-    return "evt_" + secrets.token_hex(12)
 
 
 async def emit(

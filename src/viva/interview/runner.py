@@ -36,7 +36,9 @@ from viva.llm.factory import chat_model_from_settings
 from viva.models import InterviewSession, TranscriptTurn
 from viva.participants import service as participants
 from viva.sessions import live
+from viva.sessions import snapshot as snapshots
 from viva.sessions.service import Deps
+from viva.sessions.snapshot import InterviewSnapshot, SnapshotParticipant
 from viva.templates import service as templates
 from viva.workspaces import service as workspaces
 
@@ -104,8 +106,8 @@ def interviewer_model(settings: Settings) -> ChatModel | None:
 # ------------------------------------------------------------------ configuration
 
 
-async def build_snapshot(db: AsyncSession, session: InterviewSession) -> tuple[dict[str, Any], int]:
-    """Everything the interviewer is configured with, as plain data, and the stage's duration."""
+async def build_snapshot(db: AsyncSession, session: InterviewSession) -> InterviewSnapshot:
+    """Everything the interviewer is configured with (the one place a snapshot is built)."""
     ws = session.workspace_id
     stage = await templates.get_stage(db, ws, session.evaluation_stage_id)
     template = await templates.get_template(db, ws, session.evaluation_template_id)
@@ -128,30 +130,27 @@ async def build_snapshot(db: AsyncSession, session: InterviewSession) -> tuple[d
         ]
     )
     excerpts = await participants.resume_excerpts(db, ws, participant.id, query, RESUME_EXCERPTS)
-    snapshot = {
-        "organization": workspace.name,
-        "profile": profile_data,
-        "template": template_data,
-        "stage": stage_data,
-        "participant": {
-            "name": participant.name,
-            "profile": participant.profile or {},
-            "background": participant.background or {},
-        },
-        "resume_excerpts": excerpts,
-        "seed": session.id.int % 2**31,
-    }
-    return snapshot, stage.duration_minutes
+    return InterviewSnapshot(
+        organization=workspace.name,
+        profile=profile_data,
+        template=template_data,
+        stage=stage_data,
+        participant=SnapshotParticipant(
+            name=participant.name, profile=participant.profile or {}, background=participant.background or {}
+        ),
+        resume_excerpts=excerpts,
+        seed=session.id.int % 2**31,
+    )
 
 
-def config_of(snapshot: dict[str, Any]) -> core.InterviewConfig:
+def config_of(snapshot: InterviewSnapshot) -> core.InterviewConfig:
     return core.InterviewConfig.from_data(
-        profile=snapshot["profile"],
-        template=snapshot["template"],
-        stage=snapshot["stage"],
-        participant=snapshot["participant"],
-        resume_excerpts=snapshot.get("resume_excerpts") or (),
-        seed=int(snapshot.get("seed") or 0),
+        profile=snapshot.profile,
+        template=snapshot.template,
+        stage=snapshot.stage,
+        participant=snapshot.participant.model_dump(),
+        resume_excerpts=snapshot.resume_excerpts,
+        seed=snapshot.seed,
     )
 
 
@@ -175,9 +174,10 @@ def elapsed(session: InterviewSession) -> float:
 
 def awaiting(session: InterviewSession, turns: list[TranscriptTurn]) -> str | None:
     """Who has the floor: `interviewer` when it owes a turn, `candidate`, or None when over."""
-    if session.status != "in_progress" or session.interview_snapshot is None:
+    snap = snapshots.of(session)
+    if session.status != "in_progress" or snap is None:
         return None
-    move = core.decide(config_of(session.interview_snapshot), core_turns(turns), elapsed(session))
+    move = core.decide(config_of(snap), core_turns(turns), elapsed(session))
     return "candidate" if isinstance(move, core.Wait) else "interviewer"
 
 
@@ -376,10 +376,11 @@ class Turn:
         iv = self.interviewer
         async with iv.sessionmaker() as db:
             session = await self._load(db)
-            if session is None or session.status != "in_progress" or session.interview_snapshot is None:
+            snap = snapshots.of(session) if session is not None else None
+            if session is None or session.status != "in_progress" or snap is None:
                 return
             turns = await live.transcript(db, session)
-            config = config_of(session.interview_snapshot)
+            config = config_of(snap)
             move = core.decide(config, core_turns(turns), elapsed(session))
             failures = session.llm_failures
         for utterance in utterances(config, move):
@@ -453,10 +454,9 @@ class Turn:
 async def state(db: AsyncSession, session: InterviewSession) -> dict[str, Any]:
     """What the room shows (docs/candidate-room.md, RoomState)."""
     turns = await live.transcript(db, session)
-    snapshot = session.interview_snapshot or {}
-    if snapshot:
-        duration = int(snapshot["stage"]["duration_minutes"])
-        organization = snapshot.get("organization", "")
+    snap = snapshots.of(session)
+    if snap is not None:
+        duration, organization = snap.duration_minutes, snap.organization
     else:
         duration = (
             await templates.get_stage(db, session.workspace_id, session.evaluation_stage_id)
@@ -496,20 +496,18 @@ def _coding_task_view(turns: list[TranscriptTurn]) -> dict[str, Any] | None:
 async def join(db: AsyncSession, interviewer: Interviewer, token: str) -> InterviewSession:
     """The candidate consented: start the interview, or count a reconnect."""
     session = await live.by_token(db, token, lock=True)
-    snapshot: dict[str, Any] = {}
-    duration = 0
-    if session.status == "scheduled":
-        snapshot, duration = await build_snapshot(db, session)
-    await live.start(db, session, interviewer.deps, duration_minutes=duration, snapshot=snapshot)
+    snap = await build_snapshot(db, session) if session.status == "scheduled" else None
+    await live.start(db, session, interviewer.deps, snapshot=snap)
     return session
 
 
 async def end_by_candidate(db: AsyncSession, interviewer: Interviewer, token: str) -> InterviewSession:
     """The candidate pressed "End interview": a closing turn, then `completed`."""
     session = await live.by_token(db, token, lock=True)
-    if session.status != "in_progress":
+    snap = snapshots.of(session)
+    if session.status != "in_progress" or snap is None:
         raise Conflict(f"This interview is {session.status}", code="interview_not_active")
-    config = config_of(session.interview_snapshot or {})
+    config = config_of(snap)
     await live.add_turn(
         db, session, "interviewer", "closing", qb.closing_text(config, "candidate_ended"), data=BUILTIN_ENGINE
     )

@@ -6,6 +6,7 @@ from viva.models.email import EmailMessage
 from viva.models.event import Event
 from viva.models.job import Job
 from viva.models.participant import Participant, ResumeChunk
+from viva.models.recording import SessionRecording
 from viva.models.session import IdempotencyKey, InterviewSession, Scorecard, TranscriptTurn
 from viva.models.template import EvaluationStage, EvaluationTemplate
 from viva.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -26,6 +27,7 @@ __all__ = [
     "Participant",
     "ResumeChunk",
     "Scorecard",
+    "SessionRecording",
     "TranscriptTurn",
     "User",
     "UserSession",

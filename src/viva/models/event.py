@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import datetime
 from typing import Any
@@ -10,6 +11,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from viva.kit import clock
 from viva.kit.types import JSONType, UTCDateTime
 from viva.models.base import Base, WorkspaceMixin
+
+
+def new_event_id() -> str:
+    """An event id (`evt_` + 24 hex), also used for test deliveries that are not logged."""
+    return "evt_" + secrets.token_hex(12)
 
 
 class Event(WorkspaceMixin, Base):

@@ -2,14 +2,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy import false as sa_false
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from viva.kit.types import JSONType, UTCDateTime
 from viva.models.base import Base, IdMixin, TimestampMixin, WorkspaceMixin
+
+if TYPE_CHECKING:
+    from viva.models.recording import SessionRecording
 
 
 class InterviewSession(IdMixin, TimestampMixin, WorkspaceMixin, Base):
@@ -78,15 +81,11 @@ class InterviewSession(IdMixin, TimestampMixin, WorkspaceMixin, Base):
     turn_lock_owner: Mapped[str | None] = mapped_column(String(40), nullable=True)
     # Consecutive provider failures; a good turn resets it.
     llm_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    # The interview's audio when the candidate answered by voice (viva.recordings): `capturing`
-    # while the room uploads parts, then `ready` (one Ogg Opus file at `recording_key`), `failed`
-    # or `expired` (removed by the retention setting).
-    recording_status: Mapped[str | None] = mapped_column(String(20), nullable=True, index=True)
-    recording_key: Mapped[str | None] = mapped_column(String(300), nullable=True, unique=True, index=True)
-    # While `capturing`, the bytes uploaded so far (the upload budget); once `ready`, the file's size.
-    recording_bytes: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    recording_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
-    recording_takes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The interview's audio (viva.recordings owns the table). Loaded with the session, since
+    # the session's API shape says whether there is a recording; None until recording starts.
+    recording: Mapped[SessionRecording | None] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", passive_deletes=True
+    )
     # Per spoken answer: how long the candidate waited for the interviewer's voice (sessions.live).
     voice_metrics: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
 

@@ -13,6 +13,7 @@ from viva.errors import ApiError, Conflict, ValidationFailed
 from viva.kit import clock
 from viva.models import EvaluationStage, InterviewSession
 from viva.participants import service as participants
+from viva.sessions import lifecycle
 from viva.sessions import service as sessions
 from viva.sessions.schemas import SessionCreate
 from viva.templates import service as templates
@@ -69,13 +70,12 @@ async def advance(db: AsyncSession, session: InterviewSession, deps: sessions.De
 async def after_scoring(db: AsyncSession, session: InterviewSession, deps: sessions.Deps) -> None:
     """Apply the stage's automation rule to a freshly scored session (first scoring only)."""
     stage = await templates.get_stage(db, session.workspace_id, session.evaluation_stage_id)
-    if stage.automation_rule == "require_reviewer_approval":
-        session.review_status = "pending"
+    required = stage.automation_rule == "require_reviewer_approval"
+    lifecycle.require_review(session, required)
+    if required:
         await sessions.emit_event(db, "session.review_required", session, deps)
     elif stage.automation_rule == "auto_advance" and session.passed:
         await advance(db, session, deps)
-    else:
-        session.review_status = "not_required"
 
 
 async def review(
@@ -102,7 +102,7 @@ async def review(
     if not session.manual and session.passed is None:
         raise Conflict("The session has not been scored yet", code="not_scored")
     approved = decision == "approve"
-    session.review = {
+    record = {
         "decision": decision,
         "reason": reason,
         "reviewer": reviewer,
@@ -110,14 +110,10 @@ async def review(
         "ai_passed": session.passed if not session.manual else None,
         "overrides_ai": (not session.manual) and approved != bool(session.passed),
     }
-    session.review_status = "approved" if approved else "rejected"
-    if session.manual:
-        # The reviewer's decision is this stage's outcome.
-        session.status, session.passed, session.ended_at = "completed", approved, clock.now()
-        session.end_reason = "reviewed"
+    lifecycle.record_review(session, approved, record)
     await sessions.emit_event(db, "session.reviewed", session, deps)
     if approved:
-        session.review = {**session.review, **await advance(db, session, deps)}
+        lifecycle.note_on_review(session, await advance(db, session, deps))
     else:
         await participants.set_pipeline_status(db, workspace_id, session.participant_id, "rejected")
     return session

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from viva.models import InterviewSession
+from viva.models import InterviewSession, SessionRecording
 
 
 async def session_by_id(
@@ -20,7 +20,11 @@ async def session_by_id(
 
 
 async def session_by_recording_key(db: AsyncSession, key: str) -> InterviewSession | None:
-    return await db.scalar(select(InterviewSession).where(InterviewSession.recording_key == key))
+    return await db.scalar(
+        select(InterviewSession)
+        .join(SessionRecording, SessionRecording.session_id == InterviewSession.id)
+        .where(SessionRecording.key == key)
+    )
 
 
 async def past_retention(db: AsyncSession, ended_before: datetime, limit: int) -> list[InterviewSession]:
@@ -28,8 +32,9 @@ async def past_retention(db: AsyncSession, ended_before: datetime, limit: int) -
     before `ended_before`, oldest first."""
     rows = await db.execute(
         select(InterviewSession)
+        .join(SessionRecording, SessionRecording.session_id == InterviewSession.id)
         .where(
-            InterviewSession.recording_status.in_(("ready", "capturing", "failed")),
+            SessionRecording.status.in_(("ready", "capturing", "failed")),
             InterviewSession.ended_at < ended_before,
         )
         .order_by(InterviewSession.ended_at)

@@ -9,6 +9,9 @@ it is deleted with the participant, and after `VIVA_RECORDING_RETENTION_DAYS` wh
 
 Blob writes and deletes happen outside database transactions (they can take seconds); every step
 is safe to repeat, so a crash at any point leaves at worst work for the next run of the job.
+
+This package is the only writer of the `session_recordings` table (one row per session that
+started recording), reached as `session.recording`.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from viva.jobs.service import enqueue, enqueue_once
 from viva.kit import clock
 from viva.kit.secretbox import SecretBox
 from viva.kit.storage import Blob, BlobNotFound, BlobStore, UrlSigner, check_signed
-from viva.models import InterviewSession
+from viva.models import InterviewSession, SessionRecording
 from viva.recordings import repository
 from viva.speech.recording import MIME, NoAudio, assemble
 
@@ -74,11 +77,14 @@ def start_take(session: InterviewSession) -> int:
     """The room starts recording (again, after a reload): the number of its take."""
     if session.status != "in_progress":
         raise Conflict(f"The interview is {session.status}", code="interview_not_active")
-    if session.recording_takes >= MAX_TAKES:
+    recording = session.recording
+    if recording is None:
+        recording = session.recording = SessionRecording(workspace_id=session.workspace_id, takes=0)
+    if recording.takes >= MAX_TAKES:
         raise Conflict("This interview has been recorded in too many pieces", code="too_many_takes")
-    take = session.recording_takes
-    session.recording_takes = take + 1
-    session.recording_status = "capturing"
+    take = recording.takes
+    recording.takes = take + 1
+    recording.status = "capturing"
     return take
 
 
@@ -96,23 +102,28 @@ def accept_part(session: InterviewSession, take: int, seq: int, mime: str, size:
         raise ValidationFailed.at(
             ["body"], "Send the part as audio/webm or audio/ogg (what MediaRecorder writes)"
         )
-    if not accepting_parts(session):
+    recording = session.recording
+    if recording is None or not accepting_parts(session):
         raise Conflict("This interview is no longer being recorded", code="recording_closed")
-    if not 0 <= take < session.recording_takes:
+    if not 0 <= take < recording.takes:
         raise NotFound("Recording take")
     if not 0 <= seq <= MAX_SEQ:
         raise ValidationFailed.at(["seq"], f"Part numbers run from 0 to {MAX_SEQ}")
     if size == 0:
         raise ValidationFailed.at(["body"], "The part is empty")
-    total = (session.recording_bytes or 0) + size
+    total = (recording.bytes or 0) + size
     if total > MAX_SESSION_BYTES:
         raise Conflict("This interview's recording is too large", code="recording_too_large")
-    session.recording_bytes = total
+    recording.bytes = total
     return f"{parts_folder(session)}/{take:03d}-{seq:06d}.{extension}"
 
 
+def _status(session: InterviewSession) -> str | None:
+    return session.recording.status if session.recording else None
+
+
 def accepting_parts(session: InterviewSession) -> bool:
-    if session.recording_status != "capturing":
+    if _status(session) != "capturing":
         return False
     if session.status == "in_progress":
         return True
@@ -130,7 +141,7 @@ async def store_part(store: BlobStore, key: str, data: bytes) -> None:
 
 async def on_session_ended(db: AsyncSession, session: InterviewSession) -> None:
     """The interview ended: assemble its recording once the last parts are in (a job)."""
-    if session.recording_status == "capturing":
+    if _status(session) == "capturing":
         await enqueue_once(
             db,
             "recordings.assemble",
@@ -163,7 +174,7 @@ async def assemble_session(
         session = await repository.session_by_id(db, session_id)
         if session is None:
             return "erased"  # the participant's erasure job removes the parts
-        parts, status, key = parts_folder(session), session.recording_status, final_key(session)
+        parts, status, key = parts_folder(session), _status(session), final_key(session)
         if session.status in ("scheduled", "in_progress"):
             raise RuntimeError("the interview has not ended")  # enqueued early by hand: retried later
     if status != "capturing":
@@ -180,17 +191,18 @@ async def assemble_session(
         await store.put(key, result.data)
     async with sessionmaker() as db, db.begin():
         session = await repository.session_by_id(db, session_id, lock=True)
-        if session is None:
+        if session is None or session.recording is None:
             await store.delete(key)  # erased while we worked
             return "erased"
+        recording = session.recording
         # Parts that do not decode are a failed recording; no part at all is no recording.
         outcome = "ready" if result is not None else "failed" if takes else None
-        session.recording_status = outcome
-        # recording_bytes counted the upload budget until now; from here it is the file's size.
-        session.recording_bytes = session.recording_seconds = None
+        recording.status = outcome
+        # `bytes` counted the upload budget until now; from here it is the file's size.
+        recording.bytes = recording.seconds = None
         if result is not None:
-            session.recording_key = key
-            session.recording_bytes, session.recording_seconds = len(result.data), result.seconds
+            recording.key = key
+            recording.bytes, recording.seconds = len(result.data), result.seconds
     await store.delete_prefix(parts)
     return outcome or "none"
 
@@ -213,7 +225,7 @@ async def expire(
         return 0
     async with sessionmaker() as db:
         due = [
-            (s.id, s.recording_key, parts_folder(s))
+            (s.id, s.recording.key if s.recording else None, parts_folder(s))
             for s in await repository.past_retention(
                 db, clock.now() - timedelta(days=retention_days), RETENTION_BATCH
             )
@@ -224,9 +236,10 @@ async def expire(
         await store.delete_prefix(parts)  # a recording whose assembly never finished
         async with sessionmaker() as db, db.begin():
             session = await repository.session_by_id(db, session_id, lock=True)
-            if session is not None and session.recording_key == key:
-                session.recording_status, session.recording_key = "expired", None
-                session.recording_bytes = session.recording_seconds = None
+            recording = session.recording if session is not None else None
+            if recording is not None and recording.key == key:
+                recording.status, recording.key = "expired", None
+                recording.bytes = recording.seconds = None
     return len(due)
 
 
@@ -241,10 +254,11 @@ class SignedRecording:
 
 def signed(session: InterviewSession, signer: UrlSigner, public_url: str) -> SignedRecording | None:
     """A link to the session's recording valid for the signer's lifetime (one hour), or None."""
-    if session.recording_status != "ready" or not session.recording_key:
+    recording = session.recording
+    if recording is None or recording.status != "ready" or not recording.key:
         return None
     now = clock.now()
-    url = signer.url(public_url.rstrip("/") + MEDIA_PATH, session.recording_key, now=now)
+    url = signer.url(public_url.rstrip("/") + MEDIA_PATH, recording.key, now=now)
     return SignedRecording(url=url, expires_at=now + signer.ttl)
 
 
@@ -252,7 +266,7 @@ def describe(session: InterviewSession, signer: UrlSigner, public_url: str) -> d
     """`GET /sessions/{id}/recording`: the signed link and what it leads to, or 404 saying why not."""
     link = signed(session, signer, public_url)
     if link is None:
-        status = session.recording_status
+        status = _status(session)
         if status == "capturing":
             raise NotFound("Recording", code="recording_not_ready")
         if status == "expired":
@@ -266,8 +280,8 @@ def describe(session: InterviewSession, signer: UrlSigner, public_url: str) -> d
         "url": link.url,
         "expires_at": clock.isoformat(link.expires_at),
         "content_type": MIME,
-        "size_bytes": session.recording_bytes,
-        "duration_seconds": session.recording_seconds,
+        "size_bytes": session.recording.bytes if session.recording else None,
+        "duration_seconds": session.recording.seconds if session.recording else None,
     }
 
 
@@ -278,7 +292,7 @@ async def open_link(
     recording is gone (participant erased, retention), even if its bytes are not deleted yet."""
     check_signed(signer, key, expires, signature)
     session = await repository.session_by_recording_key(db, key)
-    if session is None or session.recording_status != "ready":
+    if session is None or _status(session) != "ready":
         raise NotFound("Recording")
     try:
         return await store.get(key)

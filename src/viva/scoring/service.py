@@ -4,6 +4,7 @@ current one on the session, emit `session.scored`, then let the pipeline act (SP
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from typing import Any
 
 import structlog
@@ -18,7 +19,7 @@ from viva.pipeline import service as pipeline
 from viva.scoring import heuristic, llm_grader
 from viva.scoring.rubric import CodeResultIn, OutputFlags, ScoringSpec, TranscriptTurnIn
 from viva.scoring.rubric import Scorecard as ScorecardResult
-from viva.sessions import live
+from viva.sessions import lifecycle, live, snapshot
 from viva.sessions import service as sessions
 
 log = structlog.get_logger(__name__)
@@ -32,10 +33,10 @@ def spec_of(session: InterviewSession) -> ScoringSpec:
 
     When neither the stage nor any dimension sets a bar, passing needs half the scale: without
     it every candidate who said enough would pass, whatever they said."""
-    snapshot = session.interview_snapshot or {}
-    spec = ScoringSpec.from_data(
-        profile=snapshot["profile"], template=snapshot.get("template"), stage=snapshot.get("stage")
-    )
+    snap = snapshot.of(session)
+    if snap is None:
+        raise Conflict("Only a completed interview can be scored", code="not_scorable")
+    spec = ScoringSpec.from_data(profile=snap.profile, template=snap.template, stage=snap.stage)
     if spec.stage_pass_threshold is None and all(d.pass_threshold is None for d in spec.dimensions):
         spec = dataclasses.replace(spec, stage_pass_threshold=DEFAULT_BAR_PERCENT)
     return spec
@@ -43,7 +44,7 @@ def spec_of(session: InterviewSession) -> ScoringSpec:
 
 def output_flags(session: InterviewSession) -> OutputFlags:
     """The profile's `output` flags for this session (all true when it was never interviewed)."""
-    return OutputFlags.from_data(((session.interview_snapshot or {}).get("profile") or {}).get("output"))
+    return snapshot.output_flags(session)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,8 +77,8 @@ async def grade(
     turns, code = inputs.turns, inputs.code_results
     signals = session.authenticity_signals
     if chat_model is not None:
-        snapshot = session.interview_snapshot or {}
-        name = str((snapshot.get("participant") or {}).get("name") or "")
+        snap = snapshot.of(session)
+        name = snap.participant.name if snap else ""
         try:
             # Blind scoring: the name is redacted from the transcript; email is never sent.
             return await llm_grader.grade(
@@ -101,7 +102,7 @@ async def grade(
 async def grading_inputs(db: AsyncSession, session: InterviewSession) -> GradingInputs:
     """The transcript and code results as the grader sees them; 409 unless the session is a
     completed interview."""
-    if session.status != "completed" or session.manual or session.interview_snapshot is None:
+    if session.status != "completed" or session.manual or snapshot.of(session) is None:
         raise Conflict("Only a completed interview can be scored", code="not_scorable")
     stored = await live.transcript(db, session)
     return GradingInputs(
@@ -150,16 +151,19 @@ async def store(
     )
     row.workspace_id = session.workspace_id
     db.add(row)
-    first = session.scored_at is None
-    session.score = card.score
-    session.scale = card.scale
-    session.score_percent = card.score_percent
-    session.passed = card.passed
-    session.recommendation = card.recommendation
-    session.evaluation_breakdown = [d.model_dump(mode="json") for d in card.dimensions]
-    session.summary = card.summary
-    session.improvement_feedback = card.improvement_feedback
-    session.scored_at = clock.now()
+    first = lifecycle.record_score(
+        session,
+        lifecycle.ScoreOutcome(
+            score=card.score,
+            scale=card.scale,
+            score_percent=card.score_percent,
+            passed=card.passed,
+            recommendation=card.recommendation,
+            evaluation_breakdown=[d.model_dump(mode="json") for d in card.dimensions],
+            summary=card.summary,
+            improvement_feedback=card.improvement_feedback,
+        ),
+    )
     await db.flush()
     await sessions.emit_event(
         db, "session.scored", session, deps, extra={"scorecard": card.render(output_flags(session))}
@@ -167,6 +171,30 @@ async def store(
     if first:
         await pipeline.after_scoring(db, session, deps)
     return row
+
+
+async def rescore(
+    db: AsyncSession,
+    workspace_id: uuid.UUID,
+    session_id: uuid.UUID,
+    deps: sessions.Deps,
+    chat_model: ChatModel | None,
+) -> InterviewSession:
+    """Score a scored session again with the current engine (POST /sessions/{id}/rescore and the
+    dashboard); the earlier scorecard stays as history and the pipeline is not re-run.
+
+    The one service that ends its caller's transaction: grading with a language model takes
+    seconds, and on SQLite an open transaction holds the only write lock. The checks run in the
+    caller's transaction, the storing in a new one, which the caller's boundary commits."""
+    session, _ = await sessions.get(db, workspace_id, session_id)
+    if session.scored_at is None:
+        raise Conflict("The first scoring has not finished yet", code="not_scored")
+    inputs = await grading_inputs(db, session)
+    await db.commit()
+    card = await grade(session, inputs, chat_model)
+    session, _ = await sessions.get(db, workspace_id, session_id)
+    await store(db, session, card, deps, "rescore")
+    return session
 
 
 async def current(db: AsyncSession, session: InterviewSession) -> tuple[Scorecard, list[Scorecard]]:

@@ -10,7 +10,7 @@ from viva.auth.dependencies import require
 from viva.auth.service import Principal
 from viva.db import DB
 from viva.email import service as email
-from viva.errors import Conflict, Forbidden, ValidationFailed
+from viva.errors import Forbidden, ValidationFailed
 from viva.kit.http import listing
 from viva.kit.pagination import PageRequest, page_params
 from viva.kit.schemas import DataResponse, ListResponse, query_text
@@ -238,16 +238,8 @@ async def get_recording(db: DB, principal: Reader, d: Deps, session_id: uuid.UUI
 async def rescore(
     db: DB, principal: Writer, d: Deps, request: Request, session_id: uuid.UUID
 ) -> dict[str, Any]:
-    session, _ = await service.get(db, principal.workspace_id, session_id)
-    if session.scored_at is None:
-        raise Conflict("The first scoring has not finished yet", code="not_scored")
-    inputs = await scoring.grading_inputs(db, session)
-    # The request's transaction ends before grading: a language model may take many seconds and,
-    # on SQLite, an open transaction holds the only write lock. Storing starts a new one.
-    await db.commit()
-    card = await scoring.grade(session, inputs, request.app.state.interviewer.chat_model)
-    session, _ = await service.get(db, principal.workspace_id, session_id)
-    await scoring.store(db, session, card, d, "rescore")
+    chat_model = request.app.state.interviewer.chat_model
+    session = await scoring.rescore(db, principal.workspace_id, session_id, d, chat_model)
     return {"data": await scoring.view(db, session)}
 
 

@@ -23,9 +23,11 @@ from viva.kit.stats import percentile
 from viva.models import InterviewSession, TranscriptTurn
 from viva.participants import service as participants
 from viva.recordings import service as recordings
+from viva.sessions import lifecycle
 from viva.sessions import repository as repo
 from viva.sessions.repository import TurnRepository
 from viva.sessions.service import Deps, _emit
+from viva.sessions.snapshot import InterviewSnapshot
 
 HARD_STOP_GRACE = timedelta(minutes=2)  # SPEC §6.2: hard stop at 100% + 2 min
 SPOKEN = ("interviewer", "candidate")
@@ -189,13 +191,13 @@ async def start(
     session: InterviewSession,
     deps: Deps,
     *,
-    duration_minutes: int,
-    snapshot: dict[str, Any],
+    snapshot: InterviewSnapshot | None,
 ) -> bool:
     """The candidate consented and entered. Returns True for the first join, False for a reconnect.
 
-    First join: `in_progress`, `started_at`, the hard stop, the configuration snapshot, a
-    `joined` event and `session.started`. Later joins while the interview runs count as reconnects.
+    First join: `in_progress`, `started_at`, the hard stop, the configuration `snapshot` (taken
+    by the caller for a scheduled session; None on a reconnect), a `joined` event and
+    `session.started`. Later joins while the interview runs count as reconnects.
     """
     if session.status == "in_progress":
         signals = {**empty_signals(), **(session.authenticity_signals or {})}
@@ -204,13 +206,13 @@ async def start(
         touch(session)
         await add_turn(db, session, "system", "event", event="reconnected")
         return False
-    if session.status != "scheduled":
+    if session.status != "scheduled" or snapshot is None:
         raise Conflict(f"This interview is {session.status}; it can't be joined", code="interview_closed")
     now = clock.now()
-    session.status = "in_progress"
-    session.started_at = session.consented_at = session.last_seen_at = now
-    session.hard_stop_at = now + timedelta(minutes=duration_minutes) + HARD_STOP_GRACE
-    session.interview_snapshot = snapshot
+    lifecycle.start(session, now)
+    session.consented_at = session.last_seen_at = now
+    session.hard_stop_at = now + timedelta(minutes=snapshot.duration_minutes) + HARD_STOP_GRACE
+    session.interview_snapshot = snapshot.to_data()
     session.authenticity_signals = empty_signals()
     await add_turn(db, session, "system", "event", event="joined", data={"consent": True})
     await _emit(db, "session.started", session, await _external_id(db, session), deps)
@@ -230,13 +232,8 @@ async def finish(
     transcript kept, no scorecard). Does nothing if it already ended."""
     if session.status != "in_progress":
         return
-    now = clock.now()
-    session.status = status
-    session.end_reason = reason
-    session.ended_at = now
+    lifecycle.end(session, status, reason)
     session.turn_lock_owner = session.turn_lock_until = None
-    if session.started_at is not None:
-        session.duration_seconds = max(0, round((now - session.started_at).total_seconds()))
     await add_turn(
         db,
         session,

@@ -29,13 +29,14 @@ from viva.kit.storage import UrlSigner
 from viva.models import EvaluationStage, IdempotencyKey, InterviewSession
 from viva.participants import service as participants
 from viva.recordings import service as recordings
+from viva.sessions import lifecycle, snapshot
 from viva.sessions.repository import IdempotencyRepository, SessionRepository, session_by_id
 from viva.sessions.schemas import SessionCreate, SessionRead
 from viva.templates import service as templates
 from viva.templates.schemas import AI_STAGE_TYPES
 from viva.workspaces import service as workspaces
 
-OPEN = ("scheduled", "in_progress")
+OPEN = lifecycle.OPEN
 IDEMPOTENCY_TTL = timedelta(hours=24)
 EXPIRY_AFTER_SCHEDULED = timedelta(days=7)
 EXPIRY_UNSCHEDULED = timedelta(days=14)
@@ -133,15 +134,16 @@ def voice_summary(metrics: dict[str, Any] | None) -> dict[str, Any] | None:
 
 def hidden_parts(session: InterviewSession) -> list[str]:
     """Session fields the profile's `output` flags hide (none before the interview starts)."""
-    output = ((session.interview_snapshot or {}).get("profile") or {}).get("output") or {}
+    output = snapshot.output_flags(session)
     hidden = {
         # The recording is the transcript as sound: the same flag keeps it out.
-        "includeTranscript": ["transcript_url", "recording_url"],
-        "includeScoreBreakdown": ["evaluation_breakdown"],
-        "includeRecommendation": ["recommendation"],
-        "includeImprovementFeedback": ["improvement_feedback"],
+        "transcript_url": output.include_transcript,
+        "recording_url": output.include_transcript,
+        "evaluation_breakdown": output.include_score_breakdown,
+        "recommendation": output.include_recommendation,
+        "improvement_feedback": output.include_improvement_feedback,
     }
-    return [key for flag, keys in hidden.items() if output.get(flag) is False for key in keys]
+    return [key for key, shown in hidden.items() if not shown]
 
 
 async def get(
@@ -336,6 +338,7 @@ def _new_session(
     attempt: int,
     deps: Deps,
     stage_label: str,
+    manual: bool = False,
     **fields: Any,
 ) -> InterviewSession:
     """A new `scheduled` session of `stage` with a fresh join token (kept hashed and sealed)."""
@@ -348,10 +351,12 @@ def _new_session(
             stage=stage_label,
             stage_name=stage.stage_name,
             attempt=attempt,
-            status="scheduled",
             join_token_hash=token_hash(token),
             join_token_encrypted=deps.secrets.seal(token),
             invite_status="queued",
+            manual=manual,
+            recording=None,  # loaded as "none yet": a new session has no recording row to fetch
+            **lifecycle.initial(manual=manual),
             **fields,
         )
     )
@@ -432,17 +437,21 @@ async def schedule(
             code="duplicate_session",
             session_id=str(open_[0].id),
         )
-    if len(prior) > len(open_):
+    # Only sessions that count are attempts (SPEC §3.5): a technical failure, or the stage's first
+    # walk-out, leaves the next session with the same attempt number.
+    counts = lifecycle.counted_attempts(prior)
+    attempts = sum(counts)
+    if any(c and s.status not in OPEN for s, c in zip(prior, counts, strict=True)):
         if not stage.allow_retake:
             raise Conflict("This stage does not allow retakes", code="retake_not_allowed")
-        if len(prior) >= stage.max_attempts:
+        if attempts >= stage.max_attempts:
             raise Conflict(f"No attempts left ({stage.max_attempts} allowed)", code="retake_not_allowed")
 
     session = _new_session(
         repo,
         stage,
         participant.id,
-        attempt=len(prior) + 1,
+        attempt=attempts + 1,
         deps=deps,
         stage_label=data.stage,
         scheduled_at=data.scheduled_at,
@@ -451,7 +460,6 @@ async def schedule(
         notes=data.notes,
         expires_at=_expiry(data.scheduled_at),
         credit_debited=debited,
-        review_status="not_required",
     )
     await db.flush()
     if claim is not None:
@@ -494,9 +502,7 @@ async def cancel(
     """Cancel a scheduled session: its link stops working and its credit is refunded."""
     session, external_id = await get(db, workspace_id, session_id)
     _require_scheduled(session, "cancelled")
-    session.status = "cancelled"
-    session.ended_at = clock.now()
-    session.end_reason = "cancelled"
+    lifecycle.end(session, "cancelled", "cancelled", code="session_not_scheduled")
     if session.credit_debited:
         await workspaces.refund_credit(db, workspace_id)
         session.credit_debited = False
@@ -527,11 +533,9 @@ async def set_invite_status(
 
 async def expire(db: AsyncSession, session: InterviewSession, deps: Deps) -> None:
     """A scheduled session nobody joined before expires_at becomes failed/expired."""
-    if session.status != "scheduled":
+    if not lifecycle.allowed(session, "failed", "expired"):
         return
-    session.status = "failed"
-    session.end_reason = "expired"
-    session.ended_at = clock.now()
+    lifecycle.end(session, "failed", "expired")
     participant = await participants.get(db, session.workspace_id, session.participant_id)
     await _emit(db, "session.failed", session, participant.external_id, deps)
 
@@ -578,7 +582,6 @@ async def open_manual_review(
         stage_label=stage.type,
         expires_at=clock.now() + EXPIRY_UNSCHEDULED,
         credit_debited=False,
-        review_status="pending",
         manual=True,
     )
     await _emit(db, "session.created", session, participant.external_id, deps)

@@ -11,6 +11,8 @@ from viva.db import DB
 from viva.kit.http import listing
 from viva.kit.pagination import PageRequest, page_params
 from viva.kit.schemas import DataResponse, ListResponse, query_text
+from viva.participants import service as participants
+from viva.sessions import service as sessions
 from viva.templates import service
 from viva.templates.schemas import (
     StageCreate,
@@ -76,7 +78,7 @@ async def update_template(
     summary="Delete a template (409 while participants use it)",
 )
 async def delete_template(db: DB, principal: TWriter, template_id: uuid.UUID) -> Response:
-    await service.delete_template(db, principal.workspace_id, template_id)
+    await service.delete_template(db, principal.workspace_id, template_id, participants.count_for_template)
     return Response(status_code=204)
 
 
@@ -120,5 +122,5 @@ async def update_stage(db: DB, principal: SWriter, stage_id: uuid.UUID, body: St
 
 @stages_router.delete("/{stage_id}", status_code=204, response_class=Response, summary="Delete a stage")
 async def delete_stage(db: DB, principal: SWriter, stage_id: uuid.UUID) -> Response:
-    await service.delete_stage(db, principal.workspace_id, stage_id)
+    await service.delete_stage(db, principal.workspace_id, stage_id, sessions.count_for_stage)
     return Response(status_code=204)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -90,12 +91,18 @@ async def update_template(
     return template
 
 
-async def delete_template(db: AsyncSession, workspace_id: uuid.UUID, template_id: uuid.UUID) -> None:
-    """Delete a template and its stages, unless participants are evaluated against it."""
-    from viva.participants import service as participants_service  # participants import us
+# How many participants / sessions use a template / stage: their owners (viva.participants,
+# viva.sessions) depend on this module, so the caller passes their count function.
+CountUsing = Callable[[AsyncSession, uuid.UUID, uuid.UUID], Awaitable[int]]
 
+
+async def delete_template(
+    db: AsyncSession, workspace_id: uuid.UUID, template_id: uuid.UUID, participants_using: CountUsing
+) -> None:
+    """Delete a template and its stages, unless participants are evaluated against it
+    (`participants_using` is `participants.service.count_for_template`)."""
     template = await get_template(db, workspace_id, template_id)
-    count = await participants_service.count_for_template(db, workspace_id, template_id)
+    count = await participants_using(db, workspace_id, template_id)
     if count:
         raise Conflict(
             f"This template has {count} participant(s); archive it instead (PATCH status: archived)",
@@ -199,12 +206,13 @@ async def update_stage(
     return stage
 
 
-async def delete_stage(db: AsyncSession, workspace_id: uuid.UUID, stage_id: uuid.UUID) -> None:
-    """Delete a stage, unless sessions were scheduled in it (409: archive it instead)."""
-    from viva.sessions import service as sessions  # sessions import this module
-
+async def delete_stage(
+    db: AsyncSession, workspace_id: uuid.UUID, stage_id: uuid.UUID, sessions_in: CountUsing
+) -> None:
+    """Delete a stage, unless sessions were scheduled in it (409: archive it instead;
+    `sessions_in` is `sessions.service.count_for_stage`)."""
     stage = await get_stage(db, workspace_id, stage_id)
-    count = await sessions.count_for_stage(db, workspace_id, stage_id)
+    count = await sessions_in(db, workspace_id, stage_id)
     if count:
         raise Conflict(
             f"This stage has {count} session(s); archive it instead (PATCH status: archived)",

@@ -18,6 +18,7 @@ from viva.kit.net import is_public
 from viva.kit.pagination import Page, PageRequest
 from viva.kit.secretbox import SecretBox
 from viva.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from viva.models.event import new_event_id
 from viva.webhooks.repository import DeliveryRepository, EndpointRepository
 from viva.webhooks.schemas import (
     AttemptRead,
@@ -205,8 +206,6 @@ async def fan_out(db: AsyncSession, event: Event) -> int:
 
 async def send_test(db: AsyncSession, workspace_id: uuid.UUID, endpoint_id: uuid.UUID) -> WebhookDelivery:
     """A `webhook.test` event to this endpoint only (not recorded in the event log)."""
-    from viva.events.service import new_event_id
-
     endpoint = await get(db, workspace_id, endpoint_id)
     if not endpoint.enabled:
         raise Conflict("This endpoint is disabled; enable it first", code="endpoint_disabled")

@@ -18,6 +18,7 @@ import httpx
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from viva.events import service as events
 from viva.jobs.context import JobContext
 from viva.jobs.registry import task
 from viva.jobs.service import enqueue
@@ -55,8 +56,10 @@ async def disable(db: AsyncSession, endpoint: WebhookEndpoint, reason: str) -> N
     Several deliveries to one endpoint can be in flight together and all see it fail (or a
     person may switch it off meanwhile); the `endpoint` we loaded before sending is stale by
     now. Only the transaction that actually flips `enabled` emits the event (on PostgreSQL a
-    concurrent one waits for the row lock, then finds it already off)."""
-    from viva.events import service as events  # events fan out through this package
+    concurrent one waits for the row lock, then finds it already off).
+
+    Here, not in webhooks' service: events' service fans out through that one, and a job may
+    call any domain's service."""
 
     flipped = await db.execute(
         update(WebhookEndpoint)
