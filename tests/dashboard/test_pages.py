@@ -96,6 +96,18 @@ async def test_owner_builds_a_pipeline_and_schedules(member: MemberFactory) -> N
         {"candidate_id": ids["participant"], "evaluation_template_id": ids["template"], "stage": "nope"},
     )
     assert r.status_code == 400 and "No active stage matches" in r.text and 'id="f-stage-error"' in r.text
+    r = await owner.post(
+        owner.url("sessions", "new"),
+        {
+            "candidate_id": ids["participant"],
+            "evaluation_template_id": ids["template"],
+            "stage": "screen",
+            "timezone": "Europe",  # a directory of the zone database, not a zone
+            "scheduled_at": "2099-01-02T10:00",
+            "force": "true",
+        },
+    )
+    assert r.status_code == 400 and "Unknown IANA time zone" in r.text
 
     # Every page of the flow renders.
     for path in [

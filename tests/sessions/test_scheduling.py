@@ -251,6 +251,24 @@ async def test_idempotency_is_scoped_per_workspace(client, tenant, other):
     assert a.json()["data"]["id"] != b.json()["data"]["id"]
 
 
+async def test_timezone_must_be_an_iana_name(client, tenant):
+    # Names that ZoneInfo would try to open as files: a directory, a name too long for the
+    # file system, paths. Each is a 400 on `timezone`, and nothing is scheduled.
+    p = await pipeline(client, tenant)
+    for zone in ("Europe", "x" * 300, "../../../../etc/passwd", "/etc/localtime", "Europe/", ""):
+        r = await client.post(S, json=session_body(p, timezone=zone), headers=tenant.headers)
+        assert r.status_code == 400, (zone[:20], r.text)
+        [issue] = r.json()["issues"]
+        assert issue["path"] == ["timezone"] and "IANA time zone" in issue["message"], issue
+        assert len(issue["message"]) < 200  # a 300-character name is not echoed whole
+    r = await client.get(S, headers=tenant.headers)
+    assert r.json()["meta"]["total"] == 0
+    r = await client.post(
+        S, json=session_body(p, timezone="America/Argentina/Buenos_Aires"), headers=tenant.headers
+    )
+    assert r.status_code == 200 and r.json()["data"]["timezone"] == "America/Argentina/Buenos_Aires"
+
+
 async def test_reschedule_cancel_resend(app, client, tenant):
     p = await pipeline(client, tenant)
     h = tenant.headers

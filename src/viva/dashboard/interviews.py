@@ -32,8 +32,9 @@ from viva.dashboard.web import (
 )
 from viva.db import DB
 from viva.email import service as email
-from viva.errors import Conflict, Forbidden, NotFound
+from viva.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from viva.events import service as events
+from viva.kit import timezones
 from viva.kit.crypto import random_token
 from viva.kit.pagination import PageRequest
 from viva.participants import service as participants
@@ -49,7 +50,7 @@ Reader = needs("interviews.read")
 Writer = needs("interviews.write")
 STATUSES = choices(Status)
 REVIEW_STATUSES = choices(ReviewStatus)
-ZONES = sorted(zoneinfo.available_timezones())
+ZONES = sorted(timezones.names())
 CODE_EVENTS = ("code_run", "code_submit")
 
 # What each authenticity signal means, in words a hiring manager reads without a manual.
@@ -136,13 +137,17 @@ async def review_queue(db: DB, request: Request, viewer: Viewer = Reader) -> Res
 
 
 def _aware(local: str | None, zone: str | None) -> str | None:
-    """A datetime-local input read in the chosen time zone; left as typed if either is unusable
-    (the API's schema then says what is wrong, as it would to an API caller)."""
+    """A datetime-local input read in the chosen time zone; left as typed if the time is
+    unusable (the API's schema then says what is wrong, as it would to an API caller)."""
+    try:
+        tz = zoneinfo.ZoneInfo(timezones.check(zone or "UTC"))
+    except ValueError as exc:
+        raise ValidationFailed.at(["timezone"], str(exc)) from None
     if not local:
         return None
     try:
-        return datetime.fromisoformat(local).replace(tzinfo=zoneinfo.ZoneInfo(zone or "UTC")).isoformat()
-    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        return datetime.fromisoformat(local).replace(tzinfo=tz).isoformat()
+    except ValueError:
         return local
 
 

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import uuid
-import zoneinfo
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from viva.kit import timezones
 from viva.kit.schemas import Label, NoNul, StrictModel, Timestamp, bounded
 
 Status = Literal["scheduled", "in_progress", "completed", "failed", "cancelled"]
@@ -22,14 +22,6 @@ def aware(value: datetime | None) -> datetime | None:
     return value
 
 
-def _zone(value: str) -> str:
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"Unknown IANA time zone '{value}', e.g. Europe/Berlin or UTC") from None
-    return value
-
-
 class SessionCreate(StrictModel):
     candidate_id: uuid.UUID
     evaluation_template_id: uuid.UUID
@@ -37,7 +29,7 @@ class SessionCreate(StrictModel):
     interview_id: uuid.UUID | None = Field(default=None, description="A stage id; overrides `stage`")
     idempotency_key: IdempotencyKeyText | None = None
     scheduled_at: datetime | None = None
-    timezone: str = "UTC"
+    timezone: str = Field(default="UTC", description="An IANA time zone name, e.g. Europe/Berlin")
     notes: Annotated[str, Field(max_length=1000), NoNul] | None = Field(
         default=None, description="Never shown to the candidate"
     )
@@ -46,7 +38,7 @@ class SessionCreate(StrictModel):
     accountSlug: str | None = Field(default=None, description="Accepted for compatibility")  # noqa: N815
 
     _aware = field_validator("scheduled_at")(aware)
-    _zone = field_validator("timezone")(_zone)
+    _zone = field_validator("timezone")(timezones.check)
 
 
 class Reschedule(StrictModel):
