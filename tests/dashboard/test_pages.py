@@ -82,6 +82,9 @@ async def test_owner_builds_a_pipeline_and_schedules(member: MemberFactory) -> N
     page = await owner.client.get(r.headers["location"])
     assert page.status_code == 200, page.text
     assert "Session scheduled" in page.text and "/join/" in page.text
+    # No SMTP in tests: the page says the invite waits in the outbox instead of "queued".
+    invite = page.text.split("<dt>Invite</dt>")[1].split("</dd>")[0]
+    assert "not configured</span>" in invite and "no SMTP server is configured" in invite
     assert "2 Jan 2099, 09:00 UTC" in page.text  # 10:00 in Berlin
 
     # The same rules as the API: a second open session for the stage is a 409 shown on the form.

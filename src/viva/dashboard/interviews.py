@@ -52,6 +52,15 @@ STATUSES = choices(Status)
 REVIEW_STATUSES = choices(ReviewStatus)
 ZONES = sorted(timezones.names())
 CODE_EVENTS = ("code_run", "code_submit")
+# What each invite_status means for the person reading the session page.
+INVITE_WORDS = {
+    "queued": "Waiting to be sent.",
+    "sent": "Delivered to the mail server.",
+    "failed": "Could not be sent after several attempts; resend it or copy the join link.",
+    "not_configured": "Not emailed: no SMTP server is configured (VIVA_SMTP_URL), so the invite "
+    "waits in the email outbox. Copy the join link to the candidate.",
+    "none": "No invite: a reviewer records this stage's outcome.",
+}
 
 # What each authenticity signal means, in words a hiring manager reads without a manual.
 SIGNAL_WORDS = {
@@ -216,7 +225,8 @@ async def create_session(db: DB, request: Request, viewer: Viewer = Writer) -> R
     session, errors = await attempt(db, schedule)
     if errors:
         return await _schedule_form(db, request, viewer, dict(items), errors)
-    return redirect(viewer.url("sessions", session.id), "Session scheduled; the invite is on its way")
+    sent = "the invite is on its way" if session.invite_status == "queued" else INVITE_WORDS["not_configured"]
+    return redirect(viewer.url("sessions", session.id), f"Session scheduled; {sent}")
 
 
 # ------------------------------------------------------------------ one session
@@ -269,6 +279,7 @@ async def show_session(db: DB, request: Request, session_id: uuid.UUID, viewer: 
             "recording_hidden": "recording_url" in hidden,
             "recording_seconds": row.recording_seconds,
             "signal_words": SIGNAL_WORDS,
+            "invite_words": INVITE_WORDS,
             "mails": mails,
             "history": history,
             "zones": ZONES,

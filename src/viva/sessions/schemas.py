@@ -11,7 +11,9 @@ from viva.kit.schemas import Label, NoNul, StrictModel, Timestamp, bounded
 
 Status = Literal["scheduled", "in_progress", "completed", "failed", "cancelled"]
 ReviewStatus = Literal["not_required", "pending", "approved", "rejected"]
-InviteStatus = Literal["queued", "sent", "failed"]
+# not_configured: no SMTP server, so the email waits in the outbox; none: a reviewer-only
+# (manual_review/final_review) session, which sends no invite.
+InviteStatus = Literal["queued", "sent", "failed", "not_configured", "none"]
 IdempotencyKeyText = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[\x20-\x7E]+$")]
 Language = Annotated[str, Field(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", max_length=35)]
 
@@ -64,7 +66,11 @@ class SessionRead(BaseModel):
     stage_name: str
     attempt: int
     join_url: str | None
-    invite_status: InviteStatus
+    invite_status: InviteStatus = Field(
+        description="What became of the newest invite: queued (waiting to be sent), sent, failed "
+        "(gave up after retries), not_configured (no SMTP server is configured, so the email waits "
+        "in the outbox, GET /outbox), or none (a reviewer-only stage: no interview, no invite)"
+    )
     scheduled_at: Timestamp | None
     timezone: str
     language: str

@@ -49,6 +49,12 @@ class Deps:
     settings: Settings
     secrets: SecretBox
 
+    @property
+    def invite_pending(self) -> str:
+        """The invite_status of an invite just queued: without SMTP it can only wait in the
+        outbox, and saying "queued" would promise an email that never goes out."""
+        return "queued" if self.settings.smtp_url else "not_configured"
+
     def join_url(self, token: str) -> str:
         return f"{self.settings.public_url.rstrip('/')}/join/{token}"
 
@@ -351,7 +357,6 @@ def _new_session(
             status="scheduled",
             join_token_hash=token_hash(token),
             join_token_encrypted=deps.secrets.seal(token),
-            invite_status="queued",
             **fields,
         )
     )
@@ -452,6 +457,7 @@ async def schedule(
         expires_at=_expiry(data.scheduled_at),
         credit_debited=debited,
         review_status="not_required",
+        invite_status=deps.invite_pending,
     )
     await db.flush()
     if claim is not None:
@@ -482,7 +488,7 @@ async def reschedule(
     _check_future(scheduled_at, "scheduled_at")
     session.scheduled_at = scheduled_at
     session.expires_at = _expiry(scheduled_at)
-    session.invite_status = "queued"
+    session.invite_status = deps.invite_pending
     await _emit(db, "session.rescheduled", session, external_id, deps)
     await _email(db, session, "reschedule", deps)
     await _schedule_reminders(db, session)
@@ -510,7 +516,7 @@ async def resend_invite(
 ) -> tuple[InterviewSession, str | None]:
     session, external_id = await get(db, workspace_id, session_id)
     _require_scheduled(session, "re-invited")
-    session.invite_status = "queued"
+    session.invite_status = deps.invite_pending
     await _email(db, session, "invite", deps)
     await db.flush()
     return session, external_id
@@ -579,6 +585,7 @@ async def open_manual_review(
         expires_at=clock.now() + EXPIRY_UNSCHEDULED,
         credit_debited=False,
         review_status="pending",
+        invite_status="none",
         manual=True,
     )
     await _emit(db, "session.created", session, participant.external_id, deps)
