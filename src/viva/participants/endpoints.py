@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Response
 
 from viva.auth.dependencies import require
-from viva.auth.service import Principal
+from viva.auth.service import Principal, check_account_slug
 from viva.db import DB
 from viva.kit.http import listing
 from viva.kit.pagination import PageRequest, page_params
@@ -38,6 +38,7 @@ async def create_participant(db: DB, principal: Writer, body: ParticipantCreate)
     summary="Add up to 500 participants; invalid or duplicate rows are skipped with a reason",
 )
 async def bulk_create_participants(db: DB, principal: Writer, body: BulkCreate) -> dict[str, Any]:
+    check_account_slug(principal, body.accountSlug)
     return {"data": await service.create_many(db, principal.workspace_id, body.participants)}
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from viva.auth.dependencies import require
-from viva.auth.service import Principal
+from viva.auth.service import Principal, check_account_slug
 from viva.db import DB
 from viva.email import service as email
 from viva.errors import Conflict, Forbidden, ValidationFailed
@@ -65,11 +65,7 @@ async def create_session(
     d: Deps,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> dict[str, Any]:
-    if body.accountSlug and body.accountSlug != principal.workspace_slug:
-        raise Forbidden(
-            f"This API key belongs to workspace '{principal.workspace_slug}', not '{body.accountSlug}'",
-            code="wrong_account",
-        )
+    check_account_slug(principal, body.accountSlug)
     session, external_id, replayed = await service.schedule(
         db, principal.workspace_id, body, d, idempotency_key
     )
