@@ -63,9 +63,13 @@ async def list_agent_profiles(
     return listing(page, service.to_read)
 
 
-@router.get("/{profile_id}", response_model=DataResponse[AgentProfileRead], summary="Get an agent profile")
+@router.get(
+    "/{profile_id}",
+    response_model=DataResponse[AgentProfileRead],
+    summary="Get an agent profile: the workspace's own, or any in the public library (read-only)",
+)
 async def get_agent_profile(db: DB, principal: Reader, profile_id: uuid.UUID) -> dict[str, Any]:
-    return {"data": service.to_read(await service.get(db, principal.workspace_id, profile_id))}
+    return {"data": service.to_read(await service.get_readable(db, principal.workspace_id, profile_id))}
 
 
 @router.patch(
