@@ -16,7 +16,7 @@ from viva.agent_profiles.schemas import (
 from viva.auth.dependencies import require
 from viva.auth.service import Principal
 from viva.db import DB
-from viva.kit.http import listing, one_of_body, parse_body
+from viva.kit.http import CREATED, listing, one_of_body, parse_body
 from viva.kit.pagination import PageRequest, page_params
 from viva.kit.schemas import DataResponse, ListResponse, query_text
 
@@ -30,6 +30,7 @@ Paging = Annotated[PageRequest, Depends(page_params("created_at", "updated_at", 
 @router.post(
     "",
     status_code=201,
+    responses=CREATED,
     response_model=DataResponse[AgentProfileRead],
     summary="Create an agent profile, or fork one with ?action=fork",
     openapi_extra=one_of_body(AgentProfileCreate, AgentProfileFork),

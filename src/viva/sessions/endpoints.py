@@ -11,7 +11,7 @@ from viva.auth.service import Principal, check_account_slug
 from viva.db import DB
 from viva.email import service as email
 from viva.errors import Conflict, Forbidden, ValidationFailed
-from viva.kit.http import listing
+from viva.kit.http import CREATED_AS_200, listing
 from viva.kit.pagination import PageRequest, page_params
 from viva.kit.schemas import DataResponse, ListResponse, query_text
 from viva.models import InterviewSession
@@ -52,6 +52,7 @@ Deps = Annotated[service.Deps, Depends(deps)]
     response_model=DataResponse[SessionCreated],
     response_model_exclude_unset=True,
     responses={
+        **CREATED_AS_200,
         402: {"description": "No active plan, or no session credits left"},
         422: {"description": "Template not active, stage not schedulable, or idempotency_key reused"},
     },
