@@ -13,6 +13,7 @@ import json
 import re
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -32,6 +33,7 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.conftest import make_settings
 from tests.fixtures.factories import Tenant, profile_body, template_body
+from tests.sessions.helpers import pipeline, session_body
 from viva.config import Settings
 
 API = "/api/v1"
@@ -146,6 +148,57 @@ async def test_session_scheduling_documents_402_and_422(client):
     spec = await fetch_spec(client)
     responses = spec["paths"][f"{API}/sessions"]["post"]["responses"]
     assert {"402", "422"} <= set(responses), sorted(responses)
+
+
+# A POST on a collection (no path parameter) creates, except these: they run code or sign in
+# and out. POSTs under an object (/sessions/{id}/cancel, ...) are actions answering 200.
+NOT_CREATES = {f"{API}/code-executions", f"{API}/auth/sign-in", f"{API}/auth/sign-out"}
+# Creates that answer 200, as intervyo.ai documents them; every other create answers 201.
+CREATES_ANSWERING_200 = {f"{API}/sessions", f"{API}/participants/bulk"}
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def success_status(op: dict[str, Any]) -> str:
+    [status] = [s for s in op["responses"] if s.startswith("2")]
+    return status
+
+
+async def test_every_create_route_declares_the_status_it_returns(client, tenant):
+    spec = await fetch_spec(client)
+    creates = {
+        path: item["post"]
+        for path, item in spec["paths"].items()
+        if is_api(path) and "post" in item and "{" not in path and path not in NOT_CREATES
+    }
+    assert len(creates) == 7, sorted(creates)
+    declared = {path: success_status(op) for path, op in creates.items()}
+    assert declared == {path: "200" if path in CREATES_ANSWERING_200 else "201" for path in creates}
+    for path, op in creates.items():
+        assert op["responses"][declared[path]]["description"].startswith("Created"), path
+
+    # And each really answers what it declares.
+    h = tenant.headers
+    p = await pipeline(client, tenant)
+    bodies = {
+        f"{API}/agent-profiles": profile_body(),
+        f"{API}/evaluation-templates": template_body(),
+        f"{API}/evaluation-stages": {"evaluation_template_id": p["template"], "type": "final"},
+        f"{API}/participants": {"name": "Ada", "email": "ada@example.com"},
+        f"{API}/participants/bulk": {"participants": [{"name": "Bo", "email": "bo@example.com"}]},
+        f"{API}/sessions": session_body(p),
+        f"{API}/webhook-endpoints": {"url": "https://hooks.example.com/viva"},
+    }
+    assert set(bodies) == set(creates)
+    for path, body in bodies.items():
+        r = await client.post(path, json=body, headers=h)
+        assert str(r.status_code) == declared[path], (path, r.text)
+    r = await client.post(f"{API}/agent-profiles?action=fork", json={"sourceId": p["profile"]}, headers=h)
+    assert str(r.status_code) == declared[f"{API}/agent-profiles"], r.text
+
+    # The README states the same rule, naming the exceptions.
+    rule = README.read_text().split("**Creates return")[1].split("\n- ")[0]
+    assert " ".join(rule.split()).startswith("201")
+    assert all(f"`POST {path.removeprefix(API)}`" in " ".join(rule.split()) for path in CREATES_ANSWERING_200)
 
 
 async def test_every_schema_reference_resolves(client):

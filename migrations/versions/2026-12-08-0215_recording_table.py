@@ -1,7 +1,7 @@
 """recordings get their own table (session_recordings), owned by viva.recordings
 
 Revision ID: 0008a_recording_table
-Revises: 0007_session_recordings
+Revises: 0008d_api_compat
 Create Date: 2026-12-08 02:15:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008a_recording_table"
-down_revision = "0007_session_recordings"
+down_revision = "0008d_api_compat"
 branch_labels = None
 depends_on = None
 

@@ -110,8 +110,23 @@ async def test_public_library_and_fork(client, tenant, other):
     assert [p["name"] for p in r.json()["data"]] == ["Shared"]
     r = await client.get(API, headers=other.headers)
     assert r.json()["meta"]["total"] == 0
-    # Reading it directly is still a 404: the library is for copying.
-    assert (await client.get(f"{API}/{public_id}", headers=other.headers)).status_code == 404
+    # A profile listed in the library can be read from any workspace (SPEC §1), not changed:
+    r = await client.get(f"{API}/{public_id}", headers=other.headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["data"]["name"] == "Shared" and r.json()["data"]["isPublic"] is True
+    assert (await client.get(f"{API}/{private_id}", headers=other.headers)).status_code == 404
+    r = await client.patch(f"{API}/{public_id}", json={"name": "Hijacked"}, headers=other.headers)
+    assert r.status_code == 404
+    assert (await client.delete(f"{API}/{public_id}", headers=other.headers)).status_code == 404
+    # nor used by another workspace's stage without forking it first.
+    tid = (
+        await client.post("/api/v1/evaluation-templates", json=template_body(), headers=other.headers)
+    ).json()["data"]["id"]
+    stage = {"evaluation_template_id": tid, "type": "screen", "agent_profile_id": public_id}
+    r = await client.post("/api/v1/evaluation-stages", json=stage, headers=other.headers)
+    assert r.status_code == 404, r.text
+    r = await client.get(f"{API}/{public_id}", headers=tenant.headers)
+    assert r.json()["data"]["name"] == "Shared"  # untouched by the attempts above
 
     r = await client.post(f"{API}?action=fork", json={"sourceId": public_id}, headers=other.headers)
     assert r.status_code == 201, r.text
@@ -126,6 +141,9 @@ async def test_public_library_and_fork(client, tenant, other):
     await client.patch(f"{API}/{public_id}", json={"name": "Renamed"}, headers=tenant.headers)
     r = await client.get(f"{API}/{fork['id']}", headers=other.headers)
     assert r.json()["data"]["name"] == "Shared"
+    # Taken out of the library, it is private again: a 404 like any other workspace's object.
+    await client.patch(f"{API}/{public_id}", json={"isPublic": False}, headers=tenant.headers)
+    assert (await client.get(f"{API}/{public_id}", headers=other.headers)).status_code == 404
 
 
 async def test_delete_refused_while_an_active_stage_uses_it(client, tenant):

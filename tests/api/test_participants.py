@@ -106,6 +106,72 @@ async def test_unknown_template_is_404_naming_the_field(client, tenant):
     assert r.status_code == 404 and r.json()["param"] == "evaluation_template_id"
 
 
+async def test_pipeline_id_names_the_evaluation_template(client, tenant, other):
+    # The vendor's pipeline_id is Viva's evaluation template (its stages are the pipeline).
+    tid, t2 = await make_template(client, tenant, "A"), await make_template(client, tenant, "B")
+    elsewhere = await make_template(client, other, "Other's")
+    h = tenant.headers
+    r = await client.post(P, json={"name": "J", "email": "j@x.io", "pipeline_id": tid}, headers=h)
+    assert r.status_code == 201, r.text
+    pid = r.json()["data"]["id"]
+    got = (await client.get(f"{P}/{pid}", headers=h)).json()["data"]
+    assert got["evaluation_template_id"] == tid and got["pipeline_id"] == tid
+    listed = (await client.get(P, params={"evaluation_template_id": tid}, headers=h)).json()["data"]
+    assert [p["id"] for p in listed] == [pid]
+
+    both = {"name": "K", "email": "k@x.io", "pipeline_id": tid, "evaluation_template_id": tid}
+    assert (await client.post(P, json=both, headers=h)).status_code == 201
+    r = await client.post(P, json={**both, "email": "l@x.io", "evaluation_template_id": t2}, headers=h)
+    assert r.status_code == 400 and r.json()["issues"][0]["path"] == ["pipeline_id"]
+    for unknown in ("00000000-0000-4000-8000-000000000000", elsewhere):
+        r = await client.post(P, json={"name": "M", "email": "m@x.io", "pipeline_id": unknown}, headers=h)
+        assert r.status_code == 404 and r.json()["param"] == "pipeline_id", r.text
+    r = await client.post(P, json={"name": "M", "email": "m@x.io", "pipeline_id": "nope"}, headers=h)
+    assert r.status_code == 400 and r.json()["issues"][0]["path"] == ["pipeline_id"]
+
+    r = await client.patch(f"{P}/{pid}", json={"pipeline_id": t2}, headers=h)
+    assert r.status_code == 200, r.text
+    assert r.json()["data"]["evaluation_template_id"] == t2 == r.json()["data"]["pipeline_id"]
+    r = await client.patch(f"{P}/{pid}", json={"pipeline_id": elsewhere}, headers=h)
+    assert r.status_code == 404 and r.json()["param"] == "pipeline_id"
+    r = await client.patch(f"{P}/{pid}", json={"pipeline_id": tid, "evaluation_template_id": t2}, headers=h)
+    assert r.status_code == 400 and r.json()["issues"][0]["path"] == ["pipeline_id"]
+    r = await client.patch(f"{P}/{pid}", json={"pipeline_id": None}, headers=h)
+    assert r.status_code == 200 and r.json()["data"]["evaluation_template_id"] is None
+
+    r = await client.post(
+        f"{P}/bulk",
+        json={
+            "participants": [
+                {"name": "N", "email": "n@x.io", "pipeline_id": tid},
+                {"name": "O", "email": "o@x.io", "pipeline_id": elsewhere},
+            ]
+        },
+        headers=h,
+    )
+    data = r.json()["data"]
+    assert [p["pipeline_id"] for p in data["created"]] == [tid]
+    assert [(s["index"], s["reason"]) for s in data["skipped"]] == [
+        (1, "pipeline_id: Evaluation template not found")
+    ]
+
+
+async def test_bulk_accepts_account_slug_of_its_own_workspace_only(client, tenant, other):
+    h = tenant.headers
+    rows = [{"name": "A", "email": "a@x.io"}]
+    r = await client.post(f"{P}/bulk", json={"accountSlug": tenant.slug, "participants": rows}, headers=h)
+    assert r.status_code == 200, r.text
+    assert [p["email"] for p in r.json()["data"]["created"]] == ["a@x.io"]
+    # Another workspace's slug (or one that does not exist) is refused, not written anywhere.
+    for slug in (other.slug, "no-such-workspace"):
+        body = {"accountSlug": slug, "participants": [{"name": "B", "email": "b@x.io"}]}
+        r = await client.post(f"{P}/bulk", json=body, headers=h)
+        assert r.status_code == 403 and r.json()["code"] == "wrong_account", r.text
+        assert slug in r.json()["error"]
+    assert (await client.get(P, headers=h)).json()["meta"]["total"] == 1
+    assert (await client.get(P, headers=other.headers)).json()["meta"]["total"] == 0
+
+
 async def test_filters(client, tenant):
     tid = await make_template(client, tenant)
     h = tenant.headers

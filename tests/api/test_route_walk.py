@@ -1,6 +1,7 @@
 """Every route of the API, walked with the wrong credentials.
 
-- another workspace's key: objects are 404, lists leak nothing;
+- another workspace's key: objects are 404, lists leak nothing, except the deliberate
+  read-only exceptions of SPEC §1 (CROSS_WORKSPACE_READS in tests/fixtures/routes.py);
 - a key lacking the route's scope: 403 naming it;
 - no key or a bad key: 401.
 Routes are discovered from the app, so new routes are covered automatically; a route
@@ -15,7 +16,7 @@ import httpx
 import pytest
 
 from tests.fixtures.factories import Tenant, make_key, profile_body, template_body
-from tests.fixtures.routes import PUBLIC_API_ROUTES, api_routes
+from tests.fixtures.routes import CROSS_WORKSPACE_READS, PUBLIC_API_ROUTES, api_routes
 from viva.auth.scopes import ALL_SCOPES
 
 SECRET_EMAIL = "only-in-acme@example.com"
@@ -177,6 +178,34 @@ async def test_another_workspace_sees_nothing(app, client, tenant, other, seeded
         r = await client.get(f"/api/v1/{path}/{seeded[kind]}", headers=tenant.headers)
         assert r.status_code == 200, (kind, r.text)
         assert SECRET_NAME in r.text
+
+
+async def test_another_workspace_reaches_exactly_the_allow_listed_public_library(
+    app, client, tenant, other, seeded
+):
+    """The same walk, with the owner's profile in the public library: the routes that show it
+    to another workspace are exactly CROSS_WORKSPACE_READS; every other route stays 404."""
+    marker = "Acme Library Marker"
+    r = await client.post(
+        "/api/v1/agent-profiles", json=profile_body(name=marker, isPublic=True), headers=tenant.headers
+    )
+    ids = {**seeded, "profile_id": r.json()["data"]["id"]}
+    reached: set[tuple[str, str]] = set()
+    for route in api_routes(app):
+        if not route.authenticated:
+            continue
+        queries = ["", "?public=true"] if route.method == "GET" and not route.params else [""]
+        for query in queries:
+            r = await call(client, route.method, route.path, other.headers, ids, query)
+            assert r.status_code < 500, f"{route.method} {route.path}{query}: {r.text}"
+            if r.status_code < 300 and marker in r.text:
+                reached.add((route.method, route.path))
+            elif "profile_id" in route.params:
+                assert r.status_code == 404, f"{route.method} {route.path}: {r.status_code} {r.text}"
+    assert reached == set(CROSS_WORKSPACE_READS)
+    # Read-only: the PATCH and DELETE of the walk changed nothing.
+    r = await client.get(f"/api/v1/agent-profiles/{ids['profile_id']}", headers=tenant.headers)
+    assert r.status_code == 200 and r.json()["data"]["name"] == marker
 
 
 async def test_every_route_refuses_a_key_without_its_scope(app, client, tenant, seeded):

@@ -82,6 +82,9 @@ async def test_owner_builds_a_pipeline_and_schedules(member: MemberFactory) -> N
     page = await owner.client.get(r.headers["location"])
     assert page.status_code == 200, page.text
     assert "Session scheduled" in page.text and "/join/" in page.text
+    # No SMTP in tests: the page says the invite waits in the outbox instead of "queued".
+    invite = page.text.split("<dt>Invite</dt>")[1].split("</dd>")[0]
+    assert "not configured</span>" in invite and "no SMTP server is configured" in invite
     assert "2 Jan 2099, 09:00 UTC" in page.text  # 10:00 in Berlin
 
     # The same rules as the API: a second open session for the stage is a 409 shown on the form.
@@ -96,6 +99,18 @@ async def test_owner_builds_a_pipeline_and_schedules(member: MemberFactory) -> N
         {"candidate_id": ids["participant"], "evaluation_template_id": ids["template"], "stage": "nope"},
     )
     assert r.status_code == 400 and "No active stage matches" in r.text and 'id="f-stage-error"' in r.text
+    r = await owner.post(
+        owner.url("sessions", "new"),
+        {
+            "candidate_id": ids["participant"],
+            "evaluation_template_id": ids["template"],
+            "stage": "screen",
+            "timezone": "Europe",  # a directory of the zone database, not a zone
+            "scheduled_at": "2099-01-02T10:00",
+            "force": "true",
+        },
+    )
+    assert r.status_code == 400 and "Unknown IANA time zone" in r.text
 
     # Every page of the flow renders.
     for path in [

@@ -71,6 +71,13 @@ async def test_reschedule_resend_and_cancel(member: MemberFactory) -> None:
     )
     page = await owner.client.get(r.headers["location"])
     assert "scheduled_at is in the past" in page.text
+    for zone in ("Europe", "x" * 300):  # not zone names; ZoneInfo would open them as files
+        r = await owner.post(
+            owner.url("sessions", session_id, "reschedule"),
+            {"scheduled_at": "2099-03-04T15:30", "timezone": zone},
+        )
+        page = await owner.client.get(r.headers["location"])
+        assert "Unknown IANA time zone" in page.text
     r = await owner.post(
         owner.url("sessions", session_id, "reschedule"),
         {"scheduled_at": "2099-03-04T15:30", "timezone": "America/New_York"},

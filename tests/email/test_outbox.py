@@ -27,8 +27,10 @@ async def test_without_smtp_the_invite_is_kept_in_the_outbox(
     assert message["kind"] == "invite"
     assert message["to"] == "ada@example.com"
     assert message["subject"] == "Your interview with Acme: R&D <Screen>"
-    # Nothing was delivered, so the session must not claim the invite was sent.
-    assert (await session_of(client, tenant, session["id"]))["invite_status"] == "queued"
+    # Nothing was delivered, so the session must not claim the invite was sent, nor that it is
+    # on its way: without SMTP it waits in the outbox.
+    assert session["invite_status"] == "not_configured"
+    assert (await session_of(client, tenant, session["id"]))["invite_status"] == "not_configured"
 
     html, text = message["html"], message["text"]
     assert "<script>" not in html

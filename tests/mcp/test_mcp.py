@@ -399,6 +399,8 @@ async def test_tool_errors_carry_the_api_messages_and_issues(
         ("create_agent_profile", "/api/v1/agent-profiles", weights_90),
         ("schedule_session", "/api/v1/sessions", {**body, "interview_id": str(uuid.uuid4())}),
         ("schedule_session", "/api/v1/sessions", {**body, "scheduled_at": "2020-01-01T00:00:00Z"}),
+        ("schedule_session", "/api/v1/sessions", {**body, "timezone": "Europe"}),
+        ("schedule_session", "/api/v1/sessions", {**body, "timezone": "Mars/" + "x" * 300}),
         (
             "create_participant",
             "/api/v1/participants",
@@ -410,6 +412,8 @@ async def test_tool_errors_carry_the_api_messages_and_issues(
             error, text = await refused(mcp, tool, arguments)
             r = await rest.post(path, json=arguments)
             assert r.status_code >= 400
+            if "timezone" in arguments:
+                assert r.status_code == 400 and r.json()["issues"][0]["path"] == ["timezone"]
             assert error == {"status": r.status_code, **r.json()}, tool
             assert text.startswith(r.json()["error"])
             for issue in r.json().get("issues", []):

@@ -132,6 +132,7 @@ async def test_reviewer_approval_then_reject_and_a_manual_final_stage(
         final["stage_name"] == "Final review"
         and final["review_status"] == "pending"
         and final["join_url"] is None
+        and final["invite_status"] == "none"  # a reviewer records the outcome; nobody is invited
     )
     r = await client.post(
         f"/api/v1/sessions/{final['id']}/review",

@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 from tests.sessions.helpers import pipeline, session_body
 from viva.kit import clock
 from viva.models import EmailMessage, Event, InterviewSession, Job, Workspace
+from viva.sessions import service as sessions
+from viva.templates import service as templates
 
 S = "/api/v1/sessions"
 
@@ -24,7 +26,8 @@ async def test_schedule_returns_the_session_with_a_join_url(app, client, tenant)
     r = await client.post(S, json=session_body(p, notes="strong referral"), headers=tenant.headers)
     assert r.status_code == 200, r.text
     s = r.json()["data"]
-    assert s["status"] == "scheduled" and s["idempotent"] is False and s["invite_status"] == "queued"
+    assert s["status"] == "scheduled" and s["idempotent"] is False
+    assert s["invite_status"] == "not_configured"  # no SMTP here: the invite waits in the outbox
     assert s["join_url"].startswith("http://testserver/join/") and len(s["join_url"]) > 40
     assert (s["candidate_id"], s["evaluation_template_id"], s["evaluation_stage_id"]) == (
         p["participant"],
@@ -302,6 +305,68 @@ async def test_idempotency_is_scoped_per_workspace(client, tenant, other):
     b = await client.post(S, json=session_body(q, idempotency_key="same"), headers=other.headers)
     assert b.status_code == 200 and b.json()["data"]["idempotent"] is False
     assert a.json()["data"]["id"] != b.json()["data"]["id"]
+
+
+async def test_timezone_must_be_an_iana_name(client, tenant):
+    # Names that ZoneInfo would try to open as files: a directory, a name too long for the
+    # file system, paths. Each is a 400 on `timezone`, and nothing is scheduled.
+    p = await pipeline(client, tenant)
+    for zone in ("Europe", "x" * 300, "../../../../etc/passwd", "/etc/localtime", "Europe/", ""):
+        r = await client.post(S, json=session_body(p, timezone=zone), headers=tenant.headers)
+        assert r.status_code == 400, (zone[:20], r.text)
+        [issue] = r.json()["issues"]
+        assert issue["path"] == ["timezone"] and "IANA time zone" in issue["message"], issue
+        assert len(issue["message"]) < 200  # a 300-character name is not echoed whole
+    r = await client.get(S, headers=tenant.headers)
+    assert r.json()["meta"]["total"] == 0
+    r = await client.post(
+        S, json=session_body(p, timezone="America/Argentina/Buenos_Aires"), headers=tenant.headers
+    )
+    assert r.status_code == 200 and r.json()["data"]["timezone"] == "America/Argentina/Buenos_Aires"
+
+
+async def test_without_smtp_the_invite_status_is_not_configured_not_queued(app, client, tenant, worker):
+    # "queued" would promise an email that never leaves: nothing sends without SMTP.
+    p = await pipeline(client, tenant)
+    h = tenant.headers
+    r = await client.post(S, json=session_body(p, scheduled_at="2099-03-01T09:00:00Z"), headers=h)
+    sid = r.json()["data"]["id"]
+    assert r.json()["data"]["invite_status"] == "not_configured"
+    await worker.drain()
+    r = await client.get(f"{S}/{sid}", headers=h)
+    assert r.json()["data"]["invite_status"] == "not_configured"
+    [mail] = (await client.get("/api/v1/outbox", headers=h)).json()["data"]
+    assert (mail["kind"], mail["status"]) == ("invite", "outbox")
+    r = await client.post(f"{S}/{sid}/resend-invite", headers=h)
+    assert r.json()["data"]["invite_status"] == "not_configured"
+    await client.patch(f"{S}/{sid}", json={"scheduled_at": "2099-03-02T09:00:00Z"}, headers=h)
+    await worker.drain()
+    r = await client.get(f"{S}/{sid}", headers=h)
+    assert r.json()["data"]["invite_status"] == "not_configured"
+    listed = (await client.get(S, headers=h)).json()["data"]
+    assert [x["invite_status"] for x in listed] == ["not_configured"]
+
+
+async def test_a_reviewer_only_session_has_invite_status_none(app, client, tenant, worker):
+    # The pipeline opens a final_review stage as a session with no interview and no email.
+    p = await pipeline(
+        client,
+        tenant,
+        stages=[
+            {"type": "technical", "stage_name": "Technical Screen"},
+            {"type": "final", "stage_name": "Final review", "stage_type": "final_review", "stage_order": 1},
+        ],
+    )
+    async with app.state.sessionmaker() as db:
+        stage = await templates.get_stage(db, tenant.workspace_id, uuid.UUID(p["stages"][1]))
+        deps = sessions.Deps(settings=app.state.settings, secrets=app.state.secrets)
+        await sessions.open_manual_review(db, tenant.workspace_id, uuid.UUID(p["participant"]), stage, deps)
+        await db.commit()
+    await worker.drain()
+    [review] = (await client.get(S, headers=tenant.headers)).json()["data"]
+    assert review["stage_name"] == "Final review" and review["join_url"] is None
+    assert review["invite_status"] == "none"
+    assert (await client.get("/api/v1/outbox", headers=tenant.headers)).json()["data"] == []
 
 
 async def test_reschedule_cancel_resend(app, client, tenant):

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta, timezone
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from tests.fixtures.clock import FrozenClock
 from tests.webhooks.helpers import cancel_session, create_session, events, interview_setup
 from viva.kit import clock
+from viva.webhooks.schemas import EVENT_TYPES
 
 
 def kinds(found: list[dict[str, Any]]) -> list[str]:
@@ -80,3 +83,23 @@ async def test_events_filter_by_type_since_session_and_participant(
     assert r.status_code == 400
     assert await events(client, other) == []
     assert await events(client, other, f"&session_id={s1['id']}") == []
+
+
+async def test_an_unknown_event_type_is_a_400_listing_the_known_ones(client, tenant):
+    # A typo must not look like "nothing happened": it is refused, with the valid names.
+    await interview_setup(client, tenant, participants=1)
+    for bogus in ("bogus", "session.create", "*", "SESSION.CREATED"):
+        r = await client.get("/api/v1/events", params={"type": bogus}, headers=tenant.headers)
+        assert r.status_code == 400, (bogus, r.text)
+        [issue] = r.json()["issues"]
+        assert issue["path"] == ["type"]
+        assert "'session.created'" in issue["message"] and "'endpoint.disabled'" in issue["message"]
+    r = await client.get("/api/v1/events", params={"type": "participant.created"}, headers=tenant.headers)
+    assert r.status_code == 200 and [e["event"] for e in r.json()["data"]] == ["participant.created"]
+
+
+def test_the_readme_names_exactly_the_event_types():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    listed = re.search(r"The events are (.+?)\. `GET /events\?type=`", readme, flags=re.S)
+    assert listed is not None
+    assert sorted(re.findall(r"`([a-z_]+\.[a-z_]+)`", listed.group(1))) == sorted(EVENT_TYPES)

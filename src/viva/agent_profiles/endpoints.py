@@ -16,7 +16,7 @@ from viva.agent_profiles.schemas import (
 from viva.auth.dependencies import require
 from viva.auth.service import Principal
 from viva.db import DB
-from viva.kit.http import listing, one_of_body, parse_body
+from viva.kit.http import CREATED, listing, one_of_body, parse_body
 from viva.kit.pagination import PageRequest, page_params
 from viva.kit.schemas import DataResponse, ListResponse, query_text
 from viva.templates import service as templates
@@ -31,6 +31,7 @@ Paging = Annotated[PageRequest, Depends(page_params("created_at", "updated_at", 
 @router.post(
     "",
     status_code=201,
+    responses=CREATED,
     response_model=DataResponse[AgentProfileRead],
     summary="Create an agent profile, or fork one with ?action=fork",
     openapi_extra=one_of_body(AgentProfileCreate, AgentProfileFork),
@@ -64,9 +65,13 @@ async def list_agent_profiles(
     return listing(page, service.to_read)
 
 
-@router.get("/{profile_id}", response_model=DataResponse[AgentProfileRead], summary="Get an agent profile")
+@router.get(
+    "/{profile_id}",
+    response_model=DataResponse[AgentProfileRead],
+    summary="Get an agent profile: the workspace's own, or any in the public library (read-only)",
+)
 async def get_agent_profile(db: DB, principal: Reader, profile_id: uuid.UUID) -> dict[str, Any]:
-    return {"data": service.to_read(await service.get(db, principal.workspace_id, profile_id))}
+    return {"data": service.to_read(await service.get_readable(db, principal.workspace_id, profile_id))}
 
 
 @router.patch(

@@ -27,10 +27,10 @@ class AgentProfileRepository(WorkspaceRepository[AgentProfile]):
         stmt = _filters(select(AgentProfile).where(AgentProfile.is_public.is_(True)), use_case, q)
         return await self.paginate(stmt, request)
 
-    async def get_forkable(self, source_id: uuid.UUID) -> AgentProfile | None:
-        """A profile this workspace may copy: its own, or anyone's public one."""
+    async def get_readable(self, profile_id: uuid.UUID) -> AgentProfile | None:
+        """A profile this workspace may read and copy: its own, or anyone's public one."""
         stmt = select(AgentProfile).where(
-            AgentProfile.id == source_id,
+            AgentProfile.id == profile_id,
             (AgentProfile.workspace_id == self.workspace_id) | AgentProfile.is_public.is_(True),
         )
         return await self.db.scalar(stmt)

@@ -71,8 +71,18 @@ async def create(db: AsyncSession, workspace_id: uuid.UUID, data: AgentProfileCr
 
 
 async def get(db: AsyncSession, workspace_id: uuid.UUID, profile_id: uuid.UUID) -> AgentProfile:
-    """A profile of this workspace, or 404."""
+    """A profile of this workspace, or 404. Everything that changes or uses a profile (PATCH,
+    DELETE, a stage's agent_profile_id) goes through this: another workspace's is never writable."""
     profile = await AgentProfileRepository(db, workspace_id).get(profile_id)
+    if profile is None:
+        raise NotFound("Agent profile")
+    return profile
+
+
+async def get_readable(db: AsyncSession, workspace_id: uuid.UUID, profile_id: uuid.UUID) -> AgentProfile:
+    """A profile this workspace may read: its own, or one in the public library (`isPublic`, any
+    workspace; SPEC §1's deliberate exception, read-only), else 404."""
+    profile = await AgentProfileRepository(db, workspace_id).get_readable(profile_id)
     if profile is None:
         raise NotFound("Agent profile")
     return profile
@@ -115,7 +125,7 @@ async def fork(db: AsyncSession, workspace_id: uuid.UUID, source_id: uuid.UUID) 
     """Copy a public profile (or one of the workspace's own) into the workspace. The copy
     is private and independent of its source."""
     repo = AgentProfileRepository(db, workspace_id)
-    source = await repo.get_forkable(source_id)
+    source = await repo.get_readable(source_id)
     if source is None:
         raise NotFound("Agent profile", param="sourceId")
     data = AgentProfileCreate.model_validate({**_as_create(source), "isPublic": False})

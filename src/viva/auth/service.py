@@ -111,20 +111,28 @@ async def authenticate_api_key(db: AsyncSession, secret: str, account_slug: str 
     if key.revoked_at is not None:
         raise Unauthorized("This API key has been revoked")
     workspace = await workspaces.get_workspace_by_id(db, key.workspace_id)
-    if account_slug and account_slug != workspace.slug:
-        raise Forbidden(
-            f"This API key belongs to workspace '{workspace.slug}', not '{account_slug}'",
-            code="wrong_account",
-        )
-    now = clock.now()
-    if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
-        key.last_used_at = now
-    return Principal(
+    principal = Principal(
         workspace_id=workspace.id,
         workspace_slug=workspace.slug,
         scopes=frozenset(key.scopes),
         api_key_id=key.id,
     )
+    check_account_slug(principal, account_slug)
+    now = clock.now()
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
+        key.last_used_at = now
+    return principal
+
+
+def check_account_slug(principal: Principal, account_slug: str | None) -> None:
+    """`accountSlug` (query, or body where documented) is accepted and ignored when it names
+    the caller's workspace; naming another is a 403 `wrong_account`, never a write elsewhere."""
+    if account_slug and account_slug != principal.workspace_slug:
+        whose = "This API key belongs to" if principal.api_key_id else "You are signed in to"
+        raise Forbidden(
+            f"{whose} workspace '{principal.workspace_slug}', not '{account_slug}'",
+            code="wrong_account",
+        )
 
 
 async def sign_in(

@@ -32,8 +32,9 @@ from viva.dashboard.web import (
 )
 from viva.db import DB
 from viva.email import service as email
-from viva.errors import Conflict, Forbidden, NotFound
+from viva.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from viva.events import service as events
+from viva.kit import timezones
 from viva.kit.crypto import random_token
 from viva.kit.pagination import PageRequest
 from viva.participants import service as participants
@@ -49,8 +50,17 @@ Reader = needs("interviews.read")
 Writer = needs("interviews.write")
 STATUSES = choices(Status)
 REVIEW_STATUSES = choices(ReviewStatus)
-ZONES = sorted(zoneinfo.available_timezones())
+ZONES = sorted(timezones.names())
 CODE_EVENTS = ("code_run", "code_submit")
+# What each invite_status means for the person reading the session page.
+INVITE_WORDS = {
+    "queued": "Waiting to be sent.",
+    "sent": "Delivered to the mail server.",
+    "failed": "Could not be sent after several attempts; resend it or copy the join link.",
+    "not_configured": "Not emailed: no SMTP server is configured (VIVA_SMTP_URL), so the invite "
+    "waits in the email outbox. Copy the join link to the candidate.",
+    "none": "No invite: a reviewer records this stage's outcome.",
+}
 
 # What each authenticity signal means, in words a hiring manager reads without a manual.
 SIGNAL_WORDS = {
@@ -136,13 +146,17 @@ async def review_queue(db: DB, request: Request, viewer: Viewer = Reader) -> Res
 
 
 def _aware(local: str | None, zone: str | None) -> str | None:
-    """A datetime-local input read in the chosen time zone; left as typed if either is unusable
-    (the API's schema then says what is wrong, as it would to an API caller)."""
+    """A datetime-local input read in the chosen time zone; left as typed if the time is
+    unusable (the API's schema then says what is wrong, as it would to an API caller)."""
+    try:
+        tz = zoneinfo.ZoneInfo(timezones.check(zone or "UTC"))
+    except ValueError as exc:
+        raise ValidationFailed.at(["timezone"], str(exc)) from None
     if not local:
         return None
     try:
-        return datetime.fromisoformat(local).replace(tzinfo=zoneinfo.ZoneInfo(zone or "UTC")).isoformat()
-    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        return datetime.fromisoformat(local).replace(tzinfo=tz).isoformat()
+    except ValueError:
         return local
 
 
@@ -211,7 +225,8 @@ async def create_session(db: DB, request: Request, viewer: Viewer = Writer) -> R
     session, errors = await attempt(db, schedule)
     if errors:
         return await _schedule_form(db, request, viewer, dict(items), errors)
-    return redirect(viewer.url("sessions", session.id), "Session scheduled; the invite is on its way")
+    sent = "the invite is on its way" if session.invite_status == "queued" else INVITE_WORDS["not_configured"]
+    return redirect(viewer.url("sessions", session.id), f"Session scheduled; {sent}")
 
 
 # ------------------------------------------------------------------ one session
@@ -264,6 +279,7 @@ async def show_session(db: DB, request: Request, session_id: uuid.UUID, viewer: 
             "recording_hidden": "recording_url" in hidden,
             "recording_seconds": row.recording.seconds if row.recording else None,
             "signal_words": SIGNAL_WORDS,
+            "invite_words": INVITE_WORDS,
             "mails": mails,
             "history": history,
             "zones": ZONES,

@@ -27,6 +27,7 @@ async def send_email(ctx: JobContext, db: AsyncSession, payload: dict[str, Any])
         return  # erased with its participant, or already done by an earlier run
     if not ctx.settings.smtp_url:
         message.status = "outbox"  # kept locally; the invite is not "sent"
+        await _report(db, message, "not_configured")
         return
     mime = MimeMessage()
     mime["From"] = ctx.settings.email_from

@@ -13,7 +13,8 @@ from viva.db import DB
 from viva.events import service
 from viva.kit.http import listing
 from viva.kit.pagination import PageRequest, page_params
-from viva.kit.schemas import ListResponse, query_text
+from viva.kit.schemas import ListResponse
+from viva.webhooks.schemas import EventName
 from viva.webhooks.service import envelope
 
 router = APIRouter(prefix="/events", tags=["Events"])
@@ -35,7 +36,7 @@ async def list_events(
     db: DB,
     principal: Annotated[Principal, Depends(require("events.read"))],
     paging: Annotated[PageRequest, Depends(page_params("occurred_at"))],
-    type: Annotated[str | None, query_text(60, "e.g. session.created")] = None,
+    type: Annotated[EventName | None, Query(description="One event type, e.g. session.created")] = None,
     since: Annotated[datetime | None, Query(description="ISO 8601; events at or after it")] = None,
     session_id: Annotated[uuid.UUID | None, Query()] = None,
     participant_id: Annotated[uuid.UUID | None, Query()] = None,

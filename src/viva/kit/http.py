@@ -11,6 +11,15 @@ from viva.kit.pagination import Page
 M = TypeVar("M", bound=BaseModel)
 
 
+# Creates answer 201 with the new object, except POST /sessions and POST /participants/bulk,
+# which answer 200 because the vendor documents 200 there (SPEC §3.5); integrations written
+# against those docs check for it. Each create route declares which in the OpenAPI document.
+CREATED: dict[int | str, dict[str, Any]] = {201: {"description": "Created: the new object"}}
+CREATED_AS_200: dict[int | str, dict[str, Any]] = {
+    200: {"description": "Created. 200, not 201: intervyo.ai documents 200 for this create, as does Viva"}
+}
+
+
 def parse_body(model: type[M], payload: Any) -> M:
     """Validate a raw JSON body against `model`, raising the API's 400 on failure."""
     from viva.errors import validation_error

@@ -6,9 +6,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Response
 
 from viva.auth.dependencies import require
-from viva.auth.service import Principal
+from viva.auth.service import Principal, check_account_slug
 from viva.db import DB
-from viva.kit.http import listing
+from viva.kit.http import CREATED, CREATED_AS_200, listing
 from viva.kit.pagination import PageRequest, page_params
 from viva.kit.schemas import DataResponse, ListResponse, query_text
 from viva.participants import service
@@ -27,17 +27,25 @@ Writer = Annotated[Principal, Depends(require("candidates.write"))]
 Deleter = Annotated[Principal, Depends(require("candidates.delete"))]
 
 
-@router.post("", status_code=201, response_model=DataResponse[ParticipantRead], summary="Add a participant")
+@router.post(
+    "",
+    status_code=201,
+    responses=CREATED,
+    response_model=DataResponse[ParticipantRead],
+    summary="Add a participant",
+)
 async def create_participant(db: DB, principal: Writer, body: ParticipantCreate) -> dict[str, Any]:
     return {"data": service.to_read(await service.create(db, principal.workspace_id, body))}
 
 
 @router.post(
     "/bulk",
+    responses=CREATED_AS_200,
     response_model=DataResponse[BulkResult],
     summary="Add up to 500 participants; invalid or duplicate rows are skipped with a reason",
 )
 async def bulk_create_participants(db: DB, principal: Writer, body: BulkCreate) -> dict[str, Any]:
+    check_account_slug(principal, body.accountSlug)
     return {"data": await service.create_many(db, principal.workspace_id, body.participants)}
 
 

@@ -3,10 +3,11 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import AnyUrl, BaseModel, EmailStr, Field, field_validator
+from pydantic import AnyUrl, BaseModel, EmailStr, Field, field_validator, model_validator
 
+from viva.errors import ValidationFailed
 from viva.kit.schemas import Label, Medium, Name, Short, StrictModel, Text255, Timestamp
 
 Status = Literal["active", "archived"]
@@ -69,8 +70,41 @@ def _check_metadata(value: dict[str, Any] | None) -> dict[str, Any] | None:
     return value
 
 
-class ParticipantFields(StrictModel):
+PIPELINE_ID = (
+    "The vendor's name for `evaluation_template_id`: in Viva a pipeline is an evaluation template "
+    "and its ordered stages. Send either; when both are sent they must be the same id"
+)
+
+
+class PipelineAlias(StrictModel):
+    """`pipeline_id`, accepted wherever `evaluation_template_id` is (participants)."""
+
     evaluation_template_id: uuid.UUID | None = None
+    pipeline_id: uuid.UUID | None = Field(default=None, description=PIPELINE_ID)
+
+    @model_validator(mode="after")
+    def _one_template(self) -> Self:
+        both = {"pipeline_id", "evaluation_template_id"} <= self.model_fields_set
+        if both and self.pipeline_id != self.evaluation_template_id:
+            raise ValidationFailed.at(
+                ["pipeline_id"],
+                "pipeline_id is the evaluation template; it differs from evaluation_template_id (send one)",
+            )
+        return self
+
+    @property
+    def template_field(self) -> str:
+        """The request field that named the template, for errors about it."""
+        sent = self.model_fields_set
+        only_pipeline = "pipeline_id" in sent and "evaluation_template_id" not in sent
+        return "pipeline_id" if only_pipeline else "evaluation_template_id"
+
+    @property
+    def template_id(self) -> uuid.UUID | None:
+        return self.pipeline_id if self.template_field == "pipeline_id" else self.evaluation_template_id
+
+
+class ParticipantFields(PipelineAlias):
     external_id: Text255 | None = None
     phone: Annotated[str, Field(pattern=r"^[0-9+()\-. ]{3,50}$")] | None = None
     tags: Tags = []
@@ -89,10 +123,9 @@ class ParticipantCreate(ParticipantFields):
     email: EmailStr
 
 
-class ParticipantUpdate(StrictModel):
+class ParticipantUpdate(PipelineAlias):
     name: Name | None = None
     email: EmailStr | None = None
-    evaluation_template_id: uuid.UUID | None = None
     external_id: Text255 | None = None
     phone: Annotated[str, Field(pattern=r"^[0-9+()\-. ]{3,50}$")] | None = None
     tags: Tags | None = None
@@ -110,6 +143,10 @@ class ParticipantUpdate(StrictModel):
 
 
 class BulkCreate(StrictModel):
+    accountSlug: str | None = Field(  # noqa: N815
+        default=None,
+        description="Accepted for compatibility: the key's workspace slug; another workspace's is a 403",
+    )
     participants: Annotated[
         list[Any],  # rows are checked one by one, so a bad row is skipped, not fatal
         Field(
@@ -125,6 +162,9 @@ class ParticipantRead(BaseModel):
     name: str
     email: str
     evaluation_template_id: uuid.UUID | None
+    pipeline_id: uuid.UUID | None = Field(
+        description="The same id as evaluation_template_id (the vendor's name)"
+    )
     external_id: str | None
     phone: str | None
     tags: list[str]

@@ -39,6 +39,7 @@ def to_read(p: Participant) -> ParticipantRead:
             "name": p.name,
             "email": p.email,
             "evaluation_template_id": p.evaluation_template_id,
+            "pipeline_id": p.evaluation_template_id,
             "external_id": p.external_id,
             "phone": p.phone,
             "tags": p.tags,
@@ -61,13 +62,13 @@ def _payload(p: Participant) -> dict[str, Any]:
 
 
 def _build(data: ParticipantCreate) -> Participant:
-    values = data.model_dump(mode="json", exclude={"metadata", "evaluation_template_id"})
+    values = data.model_dump(mode="json", exclude={"metadata", "evaluation_template_id", "pipeline_id"})
     email = data.email.strip().lower()
     return Participant(
         **{**values, "email": email},
-        evaluation_template_id=data.evaluation_template_id,
+        evaluation_template_id=data.template_id,
         metadata_=data.metadata,
-        dedupe_key=dedupe_key(data.evaluation_template_id, email),
+        dedupe_key=dedupe_key(data.template_id, email),
         resume_status="pending" if data.resume_url else "none",
     )
 
@@ -91,10 +92,8 @@ async def _flush_unique(db: AsyncSession, email: str) -> None:
 async def create(db: AsyncSession, workspace_id: uuid.UUID, data: ParticipantCreate) -> Participant:
     """Create a participant; email is unique per (workspace, template)."""
     repo = ParticipantRepository(db, workspace_id)
-    if data.evaluation_template_id:
-        await templates_service.get_template(
-            db, workspace_id, data.evaluation_template_id, "evaluation_template_id"
-        )
+    if data.template_id:
+        await templates_service.get_template(db, workspace_id, data.template_id, data.template_field)
     participant = _build(data)
     if await repo.existing_keys([participant.dedupe_key]):
         raise _duplicate(participant.email)
@@ -132,7 +131,7 @@ async def create_many(db: AsyncSession, workspace_id: uuid.UUID, rows: list[Any]
         except ApiError as exc:
             skipped.append(Skipped(index=index, email=email, reason=_reason(exc)))
             continue
-        tid = data.evaluation_template_id
+        tid = data.template_id
         if tid is not None and tid not in known_templates:
             try:
                 await templates_service.get_template(db, workspace_id, tid)
@@ -142,7 +141,7 @@ async def create_many(db: AsyncSession, workspace_id: uuid.UUID, rows: list[Any]
         if tid is not None and not known_templates[tid]:
             skipped.append(
                 Skipped(
-                    index=index, email=email, reason="evaluation_template_id: Evaluation template not found"
+                    index=index, email=email, reason=f"{data.template_field}: Evaluation template not found"
                 )
             )
             continue
@@ -195,16 +194,17 @@ async def update(
     """Apply a PATCH; a changed email or template is checked for duplicates again."""
     participant = await get(db, workspace_id, participant_id)
     changes = patch.model_dump(mode="json", exclude_unset=True)
+    if "pipeline_id" in changes:  # evaluation_template_id by its vendor name
+        del changes["pipeline_id"]
+        changes["evaluation_template_id"] = patch.template_id
     nullable = {"external_id", "phone", "resume_url", "evaluation_template_id"}
     nulls = [k for k, v in changes.items() if v is None and k not in nullable]
     if nulls:
         raise ValidationFailed.at([nulls[0]], "Cannot be null")
     if "evaluation_template_id" in changes:
-        changes["evaluation_template_id"] = patch.evaluation_template_id
-        if patch.evaluation_template_id is not None:
-            await templates_service.get_template(
-                db, workspace_id, patch.evaluation_template_id, "evaluation_template_id"
-            )
+        changes["evaluation_template_id"] = patch.template_id
+        if patch.template_id is not None:
+            await templates_service.get_template(db, workspace_id, patch.template_id, patch.template_field)
     if "email" in changes:
         changes["email"] = changes["email"].strip().lower()
     if "metadata" in changes:

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from viva.auth.dependencies import require
-from viva.auth.service import Principal
+from viva.auth.service import Principal, check_account_slug
 from viva.db import DB
 from viva.email import service as email
 from viva.errors import Forbidden, ValidationFailed
-from viva.kit.http import listing
+from viva.kit.http import CREATED_AS_200, listing
 from viva.kit.pagination import PageRequest, page_params
 from viva.kit.schemas import DataResponse, ListResponse, query_text
 from viva.models import InterviewSession
@@ -52,6 +52,7 @@ Deps = Annotated[service.Deps, Depends(deps)]
     response_model=DataResponse[SessionCreated],
     response_model_exclude_unset=True,
     responses={
+        **CREATED_AS_200,
         402: {"description": "No active plan, or no session credits left"},
         422: {"description": "Template not active, stage not schedulable, or idempotency_key reused"},
     },
@@ -65,11 +66,7 @@ async def create_session(
     d: Deps,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> dict[str, Any]:
-    if body.accountSlug and body.accountSlug != principal.workspace_slug:
-        raise Forbidden(
-            f"This API key belongs to workspace '{principal.workspace_slug}', not '{body.accountSlug}'",
-            code="wrong_account",
-        )
+    check_account_slug(principal, body.accountSlug)
     session, external_id, replayed = await service.schedule(
         db, principal.workspace_id, body, d, idempotency_key
     )

@@ -1,17 +1,19 @@
 from __future__ import annotations
 
 import uuid
-import zoneinfo
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from viva.kit import timezones
 from viva.kit.schemas import Label, NoNul, StrictModel, Timestamp, bounded
 
 Status = Literal["scheduled", "in_progress", "completed", "failed", "cancelled"]
 ReviewStatus = Literal["not_required", "pending", "approved", "rejected"]
-InviteStatus = Literal["queued", "sent", "failed"]
+# not_configured: no SMTP server, so the email waits in the outbox; none: a reviewer-only
+# (manual_review/final_review) session, which sends no invite.
+InviteStatus = Literal["queued", "sent", "failed", "not_configured", "none"]
 IdempotencyKeyText = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[\x20-\x7E]+$")]
 Language = Annotated[str, Field(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", max_length=35)]
 
@@ -22,14 +24,6 @@ def aware(value: datetime | None) -> datetime | None:
     return value
 
 
-def _zone(value: str) -> str:
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"Unknown IANA time zone '{value}', e.g. Europe/Berlin or UTC") from None
-    return value
-
-
 class SessionCreate(StrictModel):
     candidate_id: uuid.UUID
     evaluation_template_id: uuid.UUID
@@ -37,7 +31,7 @@ class SessionCreate(StrictModel):
     interview_id: uuid.UUID | None = Field(default=None, description="A stage id; overrides `stage`")
     idempotency_key: IdempotencyKeyText | None = None
     scheduled_at: datetime | None = None
-    timezone: str = "UTC"
+    timezone: str = Field(default="UTC", description="An IANA time zone name, e.g. Europe/Berlin")
     notes: Annotated[str, Field(max_length=1000), NoNul] | None = Field(
         default=None, description="Never shown to the candidate"
     )
@@ -46,7 +40,7 @@ class SessionCreate(StrictModel):
     accountSlug: str | None = Field(default=None, description="Accepted for compatibility")  # noqa: N815
 
     _aware = field_validator("scheduled_at")(aware)
-    _zone = field_validator("timezone")(_zone)
+    _zone = field_validator("timezone")(timezones.check)
 
 
 class Reschedule(StrictModel):
@@ -72,7 +66,11 @@ class SessionRead(BaseModel):
     stage_name: str
     attempt: int
     join_url: str | None
-    invite_status: InviteStatus
+    invite_status: InviteStatus = Field(
+        description="What became of the newest invite: queued (waiting to be sent), sent, failed "
+        "(gave up after retries), not_configured (no SMTP server is configured, so the email waits "
+        "in the outbox, GET /outbox), or none (a reviewer-only stage: no interview, no invite)"
+    )
     scheduled_at: Timestamp | None
     timezone: str
     language: str

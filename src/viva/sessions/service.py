@@ -50,6 +50,12 @@ class Deps:
     settings: Settings
     secrets: SecretBox
 
+    @property
+    def invite_pending(self) -> str:
+        """The invite_status of an invite just queued: without SMTP it can only wait in the
+        outbox, and saying "queued" would promise an email that never goes out."""
+        return "queued" if self.settings.smtp_url else "not_configured"
+
     def join_url(self, token: str) -> str:
         return f"{self.settings.public_url.rstrip('/')}/join/{token}"
 
@@ -353,7 +359,6 @@ def _new_session(
             attempt=attempt,
             join_token_hash=token_hash(token),
             join_token_encrypted=deps.secrets.seal(token),
-            invite_status="queued",
             manual=manual,
             recording=None,  # loaded as "none yet": a new session has no recording row to fetch
             **lifecycle.initial(manual=manual),
@@ -460,6 +465,7 @@ async def schedule(
         notes=data.notes,
         expires_at=_expiry(data.scheduled_at),
         credit_debited=debited,
+        invite_status=deps.invite_pending,
     )
     await db.flush()
     if claim is not None:
@@ -490,7 +496,7 @@ async def reschedule(
     _check_future(scheduled_at, "scheduled_at")
     session.scheduled_at = scheduled_at
     session.expires_at = _expiry(scheduled_at)
-    session.invite_status = "queued"
+    session.invite_status = deps.invite_pending
     await _emit(db, "session.rescheduled", session, external_id, deps)
     await _email(db, session, "reschedule", deps)
     await _schedule_reminders(db, session)
@@ -516,7 +522,7 @@ async def resend_invite(
 ) -> tuple[InterviewSession, str | None]:
     session, external_id = await get(db, workspace_id, session_id)
     _require_scheduled(session, "re-invited")
-    session.invite_status = "queued"
+    session.invite_status = deps.invite_pending
     await _email(db, session, "invite", deps)
     await db.flush()
     return session, external_id
@@ -582,6 +588,7 @@ async def open_manual_review(
         stage_label=stage.type,
         expires_at=clock.now() + EXPIRY_UNSCHEDULED,
         credit_debited=False,
+        invite_status="none",
         manual=True,
     )
     await _emit(db, "session.created", session, participant.external_id, deps)

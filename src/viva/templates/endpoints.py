@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from viva.auth.dependencies import require
 from viva.auth.service import Principal
 from viva.db import DB
-from viva.kit.http import listing
+from viva.kit.http import CREATED, listing
 from viva.kit.pagination import PageRequest, page_params
 from viva.kit.schemas import DataResponse, ListResponse, query_text
 from viva.participants import service as participants
@@ -33,7 +33,11 @@ TWriter = Annotated[Principal, Depends(require("evaluation_templates.write"))]
 
 
 @templates_router.post(
-    "", status_code=201, response_model=DataResponse[TemplateDetail], summary="Create an evaluation template"
+    "",
+    status_code=201,
+    responses=CREATED,
+    response_model=DataResponse[TemplateDetail],
+    summary="Create an evaluation template",
 )
 async def create_template(db: DB, principal: TWriter, body: TemplateCreate) -> dict[str, Any]:
     template = await service.create_template(db, principal.workspace_id, body)
@@ -88,7 +92,11 @@ SWriter = Annotated[Principal, Depends(require("evaluation_stages.write"))]
 
 
 @stages_router.post(
-    "", status_code=201, response_model=DataResponse[StageRead], summary="Add a stage to a template"
+    "",
+    status_code=201,
+    responses=CREATED,
+    response_model=DataResponse[StageRead],
+    summary="Add a stage to a template",
 )
 async def create_stage(db: DB, principal: SWriter, body: StageCreate) -> dict[str, Any]:
     return {"data": service.stage_to_read(await service.create_stage(db, principal.workspace_id, body))}

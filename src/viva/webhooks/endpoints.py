@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from viva.auth.dependencies import require
 from viva.auth.service import Principal
 from viva.db import DB
+from viva.kit.http import CREATED
 from viva.kit.pagination import PageRequest, page_params
 from viva.kit.schemas import DataResponse, ListResponse
 from viva.webhooks import service
@@ -32,6 +33,7 @@ def _allow_private(request: Request) -> bool:
 @router.post(
     "",
     status_code=201,
+    responses=CREATED,
     response_model=DataResponse[EndpointWithSecret],
     summary="Add an endpoint; the response holds its signing secret",
 )

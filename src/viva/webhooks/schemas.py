@@ -7,8 +7,7 @@ from pydantic import AnyUrl, BaseModel, Field, field_validator
 
 from viva.kit.schemas import LongText, StrictModel, Timestamp
 
-EventType = Literal[
-    "*",
+EventName = Literal[
     "session.created",
     "session.started",
     "session.completed",
@@ -25,7 +24,8 @@ EventType = Literal[
     "application.rejected",
     "endpoint.disabled",
 ]
-EVENT_TYPES = tuple(t for t in get_args(EventType) if t != "*")
+EventType = Literal["*", EventName]  # what an endpoint subscribes to: "*" is every event
+EVENT_TYPES: tuple[str, ...] = get_args(EventName)
 Events = Annotated[list[EventType], Field(min_length=1, max_length=len(EVENT_TYPES) + 1)]
 
 
