@@ -96,6 +96,20 @@ class SessionRepository(WorkspaceRepository[InterviewSession]):
         )
         return list(rows.scalars())
 
+    async def open_unforced_id(self, participant_id: uuid.UUID, stage_id: uuid.UUID) -> uuid.UUID | None:
+        """The session holding the participant's one open slot in the stage, if any."""
+        found: uuid.UUID | None = await self.db.scalar(
+            select(InterviewSession.id).where(
+                InterviewSession.workspace_id == self.workspace_id,
+                InterviewSession.participant_id == participant_id,
+                InterviewSession.evaluation_stage_id == stage_id,
+                InterviewSession.status.in_(("scheduled", "in_progress")),
+                InterviewSession.forced.is_(False),
+                InterviewSession.manual.is_(False),
+            )
+        )
+        return found
+
     async def by_token_hash(self, token_hash: str) -> InterviewSession | None:
         found: InterviewSession | None = await self.db.scalar(
             self.select().where(InterviewSession.join_token_hash == token_hash)
