@@ -201,6 +201,18 @@ async def claim_turn(
     return bool(getattr(result, "rowcount", 0))
 
 
+async def renew_turn(db: AsyncSession, session_id: uuid.UUID, owner: str, until: datetime) -> bool:
+    """Extend `owner`'s lease (compare-and-set on the owner); False when it is not theirs any more."""
+    result = await db.execute(
+        update(InterviewSession)
+        .where(InterviewSession.id == session_id, InterviewSession.turn_lock_owner == owner)
+        # A heartbeat is not a change an integrator syncing on updated_at wants to see.
+        .values(turn_lock_until=until, updated_at=InterviewSession.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
 async def release_turn(db: AsyncSession, session_id: uuid.UUID, owner: str) -> None:
     await db.execute(
         update(InterviewSession)
