@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from tests.fixtures.live import CLIENT_TIMEOUT, live_server
 from tests.sessions.helpers import pipeline, session_body
-from viva.models import EmailMessage, Event, InterviewSession, Job
+from viva.models import EmailMessage, Event, InterviewSession, Job, Workspace
 from viva.sessions.repository import SessionRepository
 
 N = 50
@@ -61,6 +61,10 @@ async def test_a_request_whose_check_missed_the_open_session_gets_the_409(app, c
     a concurrent request just committed (SQLite serialises writers, so it cannot race for real).
     The database's one-open-session index still refuses the second session."""
     p = await pipeline(client, tenant)
+    async with app.state.sessionmaker() as db:
+        workspace = await db.get(Workspace, tenant.workspace_id)
+        workspace.plan, workspace.credits = "credits", 5
+        await db.commit()
     first = (await client.post(S, json=session_body(p), headers=tenant.headers)).json()["data"]
     real = SessionRepository.for_participant_stage
 
@@ -72,6 +76,8 @@ async def test_a_request_whose_check_missed_the_open_session_gets_the_409(app, c
     assert r.status_code == 409, r.text
     assert r.json()["code"] == "duplicate_session" and r.json()["session_id"] == first["id"]
     await _assert_sent_once(app, first["id"])
+    async with app.state.sessionmaker() as db:
+        assert (await db.get(Workspace, tenant.workspace_id)).credits == 4  # the loser paid nothing
     # force: true stays allowed beside the open one (SPEC §3.5).
     r = await client.post(S, json=session_body(p, force=True), headers=tenant.headers)
     assert r.status_code == 200, r.text
