@@ -64,7 +64,7 @@ def test_invite_status_backfill_says_not_configured_and_none(kind, tmp_path):
     outbox, and reviewer-only sessions said "queued" though nothing is sent."""
     url = _scratch_database(kind, tmp_path)
     config = schema.alembic_config(url)
-    command.upgrade(config, "0007_session_recordings")
+    command.upgrade(config, "0008d_api_compat-1")  # just before the backfill
     engine = create_engine(schema.sync_url(url), poolclass=pool.NullPool)
     with Session(engine) as db:
         workspace = Workspace(slug="acme", name="Acme")
@@ -131,6 +131,7 @@ def test_invite_status_backfill_says_not_configured_and_none(kind, tmp_path):
                 invite_status=invite_status,
                 expires_at=clock.now(),
                 manual=manual,
+                forced=True,  # several open sessions of one person and stage: only forced ones may be
             )
             db.add(row)
             db.flush()
@@ -170,6 +171,6 @@ def test_invite_status_backfill_says_not_configured_and_none(kind, tmp_path):
         "delivered": "sent",
         "review": "none",
     }
-    command.downgrade(config, "0007_session_recordings")  # back to the values the old code knows
+    command.downgrade(config, "0008d_api_compat-1")  # back to the values the old code knows
     assert set(statuses().values()) == {"queued", "sent"}
     engine.dispose()

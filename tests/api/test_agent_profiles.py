@@ -94,6 +94,38 @@ async def test_patch_merges_objects_replaces_lists_and_revalidates(client, tenan
         headers=tenant.headers,
     )
     assert r.status_code == 400 and "sum to 50" in r.json()["issues"][0]["message"]
+    # Objects merge at every depth: a new default keeps the rules beside it (issue 15).
+    logic = {
+        "rules": [{"when": {"dimension": "overall", "op": "<", "value": 4}, "recommendation": "no_hire"}],
+        "default": "hire",
+    }
+    r = await client.patch(
+        f"{API}/{pid}",
+        json={"scoring": {"scoringMethod": "rule_based", "recommendationLogic": logic}},
+        headers=tenant.headers,
+    )
+    assert r.status_code == 200, r.text
+    r = await client.patch(
+        f"{API}/{pid}",
+        json={"scoring": {"recommendationLogic": {"default": "no_hire"}}},
+        headers=tenant.headers,
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["data"]["scoring"]["recommendationLogic"] == {**logic, "default": "no_hire"}
+    assert r.json()["data"]["scoring"]["scoringMethod"] == "rule_based"
+    r = await client.patch(
+        f"{API}/{pid}", json={"context": {"domainContext": "Payments"}}, headers=tenant.headers
+    )
+    r = await client.patch(
+        f"{API}/{pid}",
+        json={"context": {"organizationContext": "Acme", "domainContext": None}},
+        headers=tenant.headers,
+    )
+    assert r.json()["data"]["context"] == {
+        "organizationContext": "Acme",
+        "domainContext": None,
+        "scenarioContext": None,
+    }
     r = await client.patch(f"{API}/{pid}", json={"name": None}, headers=tenant.headers)
     assert r.status_code == 400 and r.json()["issues"][0]["path"] == ["name"]
     r = await client.get(f"{API}/{pid}", headers=tenant.headers)

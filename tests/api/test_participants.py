@@ -93,6 +93,59 @@ async def test_field_rules(client, tenant):
     assert "16 KiB" in issues[("metadata",)]
 
 
+async def test_patch_merges_nested_objects_key_by_key(client, tenant):
+    """Issue 15: changing one key of `profile`, `background` or `metadata` keeps the others."""
+    h = tenant.headers
+    r = await client.post(
+        P,
+        json={
+            "name": "Jane Smith",
+            "email": "jane@example.com",
+            "profile": {
+                "title": "Engineer",
+                "organization": "Initech",
+                "experienceLevel": "senior",
+                "location": "Oslo",
+            },
+            "background": {"skills": ["Go", "SQL"], "education": "BSc", "languages": ["en"]},
+            "metadata": {"source": "ats", "ats": {"stage": "screen", "owner": "kim"}},
+        },
+        headers=h,
+    )
+    pid = r.json()["data"]["id"]
+
+    async def patch(body):
+        r = await client.patch(f"{P}/{pid}", json=body, headers=h)
+        assert r.status_code == 200, r.text
+        return r.json()["data"]
+
+    p = await patch({"profile": {"title": "Staff"}})
+    assert p["profile"] == {
+        "title": "Staff",
+        "organization": "Initech",
+        "experienceLevel": "senior",
+        "location": "Oslo",
+    }
+    p = await patch({"background": {"education": "MSc"}})
+    assert p["background"] == {"skills": ["Go", "SQL"], "education": "MSc", "languages": ["en"]}
+    p = await patch({"background": {"skills": ["Rust"]}})  # a list is replaced, not merged
+    assert p["background"] == {"skills": ["Rust"], "education": "MSc", "languages": ["en"]}
+    p = await patch({"metadata": {"ats": {"stage": "onsite"}, "score": 3}})
+    assert p["metadata"] == {"source": "ats", "ats": {"stage": "onsite", "owner": "kim"}, "score": 3}
+    # null clears that one key.
+    p = await patch({"profile": {"location": None}, "metadata": {"source": None, "ats": {"owner": None}}})
+    assert p["profile"]["location"] is None and p["profile"]["title"] == "Staff"
+    assert p["metadata"] == {"ats": {"stage": "onsite"}, "score": 3}
+    # The merged result must obey the create rules: metadata stays within 16 KiB in all.
+    half = "x" * (9 * 1024)
+    await patch({"metadata": {"a": half}})
+    r = await client.patch(f"{P}/{pid}", json={"metadata": {"b": half}}, headers=h)
+    assert r.status_code == 400 and r.json()["issues"][0]["path"] == ["metadata"]
+    got = (await client.get(f"{P}/{pid}", headers=h)).json()["data"]
+    assert got["profile"]["organization"] == "Initech" and got["background"]["skills"] == ["Rust"]
+    assert set(got["metadata"]) == {"ats", "score", "a"}
+
+
 async def test_unknown_template_is_404_naming_the_field(client, tenant):
     r = await client.post(
         P,

@@ -167,3 +167,41 @@ async def test_csv_import_previews_then_creates(member: MemberFactory) -> None:
     assert "<strong>2</strong> created, <strong>1</strong> skipped" in r.text
     page = await owner.client.get(owner.url("participants"))
     assert "ada@example.com" in page.text and "cy@example.com" in page.text
+
+
+async def test_editing_a_participant_clears_a_field_left_blank(member: MemberFactory) -> None:
+    """PATCH merges `profile` key by key, so the form sends a blank field as null to clear it."""
+    owner = await member("owner")
+    pid = created_id(
+        await owner.post(
+            owner.url("participants", "new"),
+            {
+                "name": "Jane",
+                "email": "jane@example.com",
+                "profile.title": "Engineer",
+                "profile.location": "Oslo",
+                "background.education": "BSc",
+            },
+        )
+    )
+    form = {
+        "name": "Jane",
+        "email": "jane@example.com",
+        "evaluation_template_id": "",
+        "external_id": "",
+        "phone": "",
+        "tags": "",
+        "profile.title": "Staff",
+        "profile.organization": "",
+        "profile.experienceLevel": "",
+        "profile.location": "",
+        "background.skills": "",
+        "background.languages": "",
+        "background.education": "",
+        "resume_url": "",
+    }
+    r = await owner.post(owner.url("participants", pid, "edit"), form)
+    assert r.status_code == 303, r.text
+    page = await owner.client.get(owner.url("participants", pid, "edit"))
+    assert 'value="Staff"' in page.text
+    assert "Oslo" not in page.text and "BSc" not in page.text

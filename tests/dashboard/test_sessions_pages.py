@@ -142,6 +142,25 @@ async def test_edit_a_profile_and_untick_an_output_part(member: MemberFactory) -
     assert ticked(form.text, "output.includeRecommendation")
 
 
+async def test_edit_a_profile_and_clear_a_context_field(member: MemberFactory) -> None:
+    """A text field emptied on the form is cleared, not kept (PATCH merges `context`)."""
+    owner = await member("owner")
+    filled = {"context.organizationContext": "Acme builds rockets", "additionalInstructions": "Be brief"}
+    profile = created_id(await owner.post(owner.url("agent-profiles", "new"), profile_form(**filled)))
+    items = profile_form(
+        **{
+            "context.organizationContext": "",
+            "context.domainContext": "Payments",
+            "additionalInstructions": "",
+        }
+    )
+    r = await owner.post(owner.url("agent-profiles", profile, "edit"), items)
+    assert r.status_code == 303, r.text
+    form = await owner.client.get(owner.url("agent-profiles", profile, "edit"))
+    assert "Payments" in form.text
+    assert "Acme builds rockets" not in form.text and "Be brief" not in form.text
+
+
 async def test_fork_from_the_public_library(
     client: httpx.AsyncClient, member: MemberFactory, other: Tenant
 ) -> None:

@@ -215,7 +215,7 @@ async def test_one_reply_at_a_time_and_a_resent_answer_counts_once(
     await turn(client, s["path"])
     async with app.state.sessionmaker() as db, db.begin():
         row = await db.get(InterviewSession, uuid.UUID(s["id"]))
-        owner = await live.claim_turn(db, row, 30)
+        owner = await live.claim_turn(db, row)
     r = await client.post(f"{s['path']}/turn", json={"text": STRONG})
     assert r.status_code == 409 and r.json()["code"] == "interviewer_busy"
     assert r.headers["retry-after"] == "1"

@@ -15,6 +15,7 @@ from viva.agent_profiles.schemas import (
     AgentProfileUpdate,
 )
 from viva.errors import Conflict, NotFound
+from viva.kit.merge import merge_patch
 from viva.kit.pagination import Page, PageRequest
 from viva.models import AgentProfile, EvaluationStage
 
@@ -107,15 +108,13 @@ async def list_profiles(
 async def update(
     db: AsyncSession, workspace_id: uuid.UUID, profile_id: uuid.UUID, patch: AgentProfileUpdate
 ) -> AgentProfile:
-    """Apply a PATCH: absent fields stay, nested objects merge, lists are replaced; the
-    result must pass every rule a new profile must pass."""
+    """Apply a PATCH: absent fields stay, nested objects merge key by key (recursively; null
+    clears a key, `kit.merge.merge_patch`), lists are replaced; the result must pass every rule
+    a new profile must pass."""
     profile = await get(db, workspace_id, profile_id)
     merged = _as_create(profile)
     for field, value in patch.model_dump(mode="json", exclude_unset=True).items():
-        if field in _NESTED and isinstance(value, dict) and isinstance(merged.get(field), dict):
-            merged[field] = {**merged[field], **value}
-        else:
-            merged[field] = value
+        merged[field] = merge_patch(merged.get(field), value) if field in _NESTED else value
     _apply(profile, AgentProfileCreate.model_validate(merged))
     await db.flush()
     return profile

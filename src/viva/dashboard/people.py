@@ -43,7 +43,18 @@ Reader = needs("candidates.read")
 Writer = needs("candidates.write")
 Deleter = needs("candidates.delete")
 LISTS = ("tags", "background.skills", "background.languages")
-NULLABLE = ("external_id", "phone", "resume_url", "evaluation_template_id")
+# Blank on the edit form means "clear it": null, since PATCH merges profile and background key by key.
+NULLABLE = (
+    "external_id",
+    "phone",
+    "resume_url",
+    "evaluation_template_id",
+    "profile.title",
+    "profile.organization",
+    "profile.experienceLevel",
+    "profile.location",
+    "background.education",
+)
 CSV_COLUMNS = (
     "name",
     "email",

@@ -151,9 +151,18 @@ def _values(items: list[tuple[str, str]]) -> dict[str, Any]:
     return values
 
 
+CLEARABLE = (
+    "context.organizationContext",
+    "context.domainContext",
+    "context.scenarioContext",
+    "additionalInstructions",
+)
+
+
 def _payload(items: list[tuple[str, str]]) -> dict[str, Any]:
-    """The form as the API's body. No rules and no default: no recommendationLogic (null on edit)."""
-    payload = unflatten(items)
+    """The form as the API's body. No rules and no default: no recommendationLogic (null on edit).
+    A blank text field is null, clearing it (PATCH merges `context` key by key)."""
+    payload = unflatten(items, nullable=CLEARABLE)
     scoring = payload.setdefault("scoring", {})
     if not scoring.get("recommendationLogic"):
         scoring["recommendationLogic"] = None

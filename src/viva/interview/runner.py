@@ -9,7 +9,9 @@ each turn re-reads the transcript, so any replica can serve the next one.
 Each turn is written in short transactions around the streaming, never across it: holding
 a write transaction while a model talks for seconds would stall every other interview on
 SQLite. A lease on the session row (`claim_turn`) makes sure only one request at a time
-produces the interviewer's turn.
+produces the interviewer's turn; the producer renews it while it works and checks it still
+holds it before each write, so a crashed process blocks the interview for seconds only, and
+a stalled one that lost its lease stores nothing (`sessions.live`, "the turn lease").
 """
 
 from __future__ import annotations
@@ -75,8 +77,9 @@ class Interviewer:
         return Deps(settings=self.settings, secrets=self.secrets)
 
     @property
-    def lease_seconds(self) -> float:
-        """Long enough for every retry of one model call; a crashed replica's lease then lapses."""
+    def max_turn_seconds(self) -> float:
+        """The longest one turn may renew its lease: every retry of one model call for each of a
+        move's turns. A producer still going after that (wedged) lets the lease lapse."""
         if self.chat_model is None:
             return 30.0
         s = self.settings
@@ -324,6 +327,7 @@ class Turn:
     workspace_id: uuid.UUID
     owner: str
     candidate: dict[str, Any] | None
+    lost: bool = False  # the lease was taken over: nothing more of this turn is stored
 
     async def events(self) -> AsyncIterator[tuple[str, dict[str, Any]]]:
         queue: asyncio.Queue[tuple[str, dict[str, Any]] | None] = asyncio.Queue()
@@ -332,12 +336,14 @@ class Turn:
             await queue.put((name, data))
 
         async def produce() -> None:
+            heartbeat = asyncio.create_task(self._keep_lease())
             try:
                 await self._produce(emit)
             except Exception:
                 log.exception("interview turn failed", session_id=str(self.session_id))
                 await emit("retry", {"message": RETRY_MESSAGE})
             finally:
+                heartbeat.cancel()
                 await self._release()
                 await emit("done", {"awaiting": await self._awaiting()})
                 await queue.put(None)
@@ -358,6 +364,33 @@ class Turn:
             InterviewSession, self.session_id, populate_existing=True, with_for_update=True
         )
         return session if session is not None and session.workspace_id == self.workspace_id else None
+
+    async def _keep_lease(self) -> None:
+        """The heartbeat: renew the lease while this turn is produced. When it was taken over
+        (this process stalled past the lease), stop; the writes check it too (`_holds`)."""
+        beats = int(self.interviewer.max_turn_seconds / live.HEARTBEAT_SECONDS)
+        for _ in range(beats):
+            await asyncio.sleep(live.HEARTBEAT_SECONDS)
+            try:
+                async with self.interviewer.sessionmaker() as db, db.begin():
+                    if not await live.renew_turn(db, self.session_id, self.owner):
+                        self.lost = True
+                        return
+            except Exception as exc:  # the database is briefly unreachable: the lease has slack
+                log.warning("turn lease renewal failed", session_id=str(self.session_id), error=repr(exc))
+
+    def _holds(self, session: InterviewSession) -> bool:
+        if live.holds_turn(session, self.owner):
+            return True
+        if not self.lost:
+            log.warning(
+                "turn lease lost; this reply is not stored",
+                session_id=str(self.session_id),
+                owner=self.owner,
+                holder=session.turn_lock_owner,
+            )
+        self.lost = True
+        return False
 
     async def _release(self) -> None:
         async with self.interviewer.sessionmaker() as db, db.begin():
@@ -419,6 +452,9 @@ class Turn:
                 meta = {**BUILTIN_ENGINE, **meta}
             stored = await self._store(utterance, text, meta, move)
             if stored is None:
+                if self.lost:  # another request is producing this turn now
+                    await emit("retry", {"message": RETRY_MESSAGE})
+                    return
                 break
             turns.append(stored)
             await emit("turn", live.turn_read(stored, full=False))
@@ -428,7 +464,7 @@ class Turn:
     async def _count_failure(self) -> None:
         async with self.interviewer.sessionmaker() as db, db.begin():
             session = await self._load(db)
-            if session is not None:
+            if session is not None and self._holds(session):
                 session.llm_failures += 1
 
     async def _store(
@@ -438,6 +474,9 @@ class Turn:
             session = await self._load(db)
             if session is None or session.status != "in_progress":
                 return None  # ended meanwhile (timed out, or the candidate pressed End)
+            if not self._holds(session):
+                return None
+            live.keep_turn(session)
             stored = await live.add_turn(
                 db, session, "interviewer", utterance.kind, text, dimension=utterance.dimension, data=meta
             )
@@ -533,7 +572,7 @@ async def begin_turn(
             else f"The interview is {session.status}",
             code="interview_not_active",
         )
-    owner = await live.claim_turn(db, session, interviewer.lease_seconds)
+    owner = await live.claim_turn(db, session)
     if owner is None:
         raise Conflict(
             "The interviewer is still answering; wait for it to finish",

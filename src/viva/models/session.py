@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid, text
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -14,6 +14,11 @@ from viva.models.base import Base, IdMixin, TimestampMixin, WorkspaceMixin
 if TYPE_CHECKING:
     from viva.models.recording import SessionRecording
 
+# The rows `uq_interview_sessions_one_open` covers; the statuses are sessions.service.OPEN. The
+# predicate reads `status` itself, so a session leaves the index by changing status: no other
+# column has to follow the lifecycle.
+ONE_OPEN_WHERE = "status IN ('scheduled', 'in_progress') AND NOT forced AND NOT manual"
+
 
 class InterviewSession(IdMixin, TimestampMixin, WorkspaceMixin, Base):
     """One interview of one participant in one stage (the API's "session")."""
@@ -22,6 +27,17 @@ class InterviewSession(IdMixin, TimestampMixin, WorkspaceMixin, Base):
     __table_args__ = (
         Index("ix_interview_sessions_workspace_created", "workspace_id", "created_at", "id"),
         Index("ix_interview_sessions_open", "participant_id", "evaluation_stage_id", "status"),
+        # At most one open interview per participant and stage, enforced by the database so
+        # concurrent POST /sessions cannot both pass the check (SPEC §3.5). Forced sessions are
+        # outside it by definition, and reviewer tasks (manual) are not interviews.
+        Index(
+            "uq_interview_sessions_one_open",
+            "participant_id",
+            "evaluation_stage_id",
+            unique=True,
+            sqlite_where=text(ONE_OPEN_WHERE),
+            postgresql_where=text(ONE_OPEN_WHERE),
+        ),
     )
 
     participant_id: Mapped[uuid.UUID] = mapped_column(
@@ -68,6 +84,8 @@ class InterviewSession(IdMixin, TimestampMixin, WorkspaceMixin, Base):
     review: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     # A manual_review/final_review stage: no interview, no join link; a reviewer records the outcome.
     manual: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    # Scheduled with `force: true`: allowed beside another open session of the stage.
+    forced: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     # The live room (interview/): when the candidate consented and was last heard from, and a
     # short lease so only one request at a time writes the interviewer's next turn.
     # What the interviewer was configured with when the interview started (profile, template,

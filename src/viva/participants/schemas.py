@@ -123,16 +123,22 @@ class ParticipantCreate(ParticipantFields):
     email: EmailStr
 
 
+MERGED = (
+    "Merged key by key into what is stored (JSON Merge Patch, RFC 7396): keys not sent stay, "
+    "null for a key clears it, lists are replaced"
+)
+
+
 class ParticipantUpdate(PipelineAlias):
     name: Name | None = None
     email: EmailStr | None = None
     external_id: Text255 | None = None
     phone: Annotated[str, Field(pattern=r"^[0-9+()\-. ]{3,50}$")] | None = None
     tags: Tags | None = None
-    profile: Profile | None = None
-    background: Background | None = None
+    profile: Profile | None = Field(default=None, description=MERGED)
+    background: Background | None = Field(default=None, description=MERGED)
     resume_url: AnyUrl | None = None
-    metadata: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = Field(default=None, description=MERGED)
     status: Status | None = None
     pipeline_status: PipelineStatus | None = Field(
         default=None, description="Scoring and review move it; set `withdrawn` when the person withdraws"

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from viva.errors import ApiError, Conflict, NotFound, ValidationFailed, validation_error
 from viva.events import service as events
 from viva.jobs.service import enqueue
+from viva.kit.merge import merge_patch
 from viva.kit.pagination import Page, PageRequest
 from viva.models import Participant
 from viva.participants.repository import ParticipantRepository
@@ -191,7 +192,10 @@ async def list_participants(
 async def update(
     db: AsyncSession, workspace_id: uuid.UUID, participant_id: uuid.UUID, patch: ParticipantUpdate
 ) -> Participant:
-    """Apply a PATCH; a changed email or template is checked for duplicates again."""
+    """Apply a PATCH: absent fields stay, lists are replaced, and the nested objects (`profile`,
+    `background`, `metadata`) merge key by key (`kit.merge.merge_patch`: null clears a key); the
+    merged objects must pass the rules a new participant's do. A changed email or template is
+    checked for duplicates again."""
     participant = await get(db, workspace_id, participant_id)
     changes = patch.model_dump(mode="json", exclude_unset=True)
     if "pipeline_id" in changes:  # evaluation_template_id by its vendor name
@@ -201,6 +205,14 @@ async def update(
     nulls = [k for k, v in changes.items() if v is None and k not in nullable]
     if nulls:
         raise ValidationFailed.at([nulls[0]], "Cannot be null")
+    current = {
+        "profile": participant.profile,
+        "background": participant.background,
+        "metadata": participant.metadata_,
+    }
+    merged = {field: merge_patch(current[field], changes[field]) for field in current if field in changes}
+    # Each part was valid on its own; the whole must be too (e.g. metadata within 16 KiB).
+    changes |= ParticipantUpdate.model_validate(merged).model_dump(mode="json", include=set(merged))
     if "evaluation_template_id" in changes:
         changes["evaluation_template_id"] = patch.template_id
         if patch.template_id is not None:

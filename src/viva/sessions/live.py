@@ -8,17 +8,20 @@ interview shell (`viva.interview.runner`) decides *what* is said; this module re
 
 from __future__ import annotations
 
+import os
+import socket
 import statistics
 import uuid
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from viva.errors import Conflict, NotFound
 from viva.jobs.service import enqueue_once
 from viva.kit import clock
-from viva.kit.crypto import token_hash
+from viva.kit.crypto import random_token, token_hash
 from viva.kit.stats import percentile
 from viva.models import InterviewSession, TranscriptTurn
 from viva.participants import service as participants
@@ -28,6 +31,8 @@ from viva.sessions import repository as repo
 from viva.sessions.repository import TurnRepository
 from viva.sessions.service import Deps, _emit
 from viva.sessions.snapshot import InterviewSnapshot
+
+log = structlog.get_logger(__name__)
 
 HARD_STOP_GRACE = timedelta(minutes=2)  # SPEC §6.2: hard stop at 100% + 2 min
 SPOKEN = ("interviewer", "candidate")
@@ -307,15 +312,58 @@ def record_voice_reply(
 
 
 # ------------------------------------------------------------------ the turn lease
+#
+# One request at a time produces the interviewer's turn: it holds the session's lease
+# (`turn_lock_owner`, `turn_lock_until`). The lease is short and kept alive by the producer's
+# heartbeat (`renew_turn`) while the turn streams, so the lease of a process that died
+# (kill -9, a crashed container) lapses TURN_LEASE after its last beat and the next request
+# takes it over. A producer that was only stalled may wake after that: every write it makes
+# checks it still holds the lease (`holds_turn`, on the row it has locked), so two producers
+# never store one turn. See docs/candidate-room.md.
+
+TURN_LEASE = timedelta(seconds=10)
+HEARTBEAT_SECONDS = 2.0  # several beats per lease: one late beat does not lose it
 
 
-async def claim_turn(db: AsyncSession, session: InterviewSession, seconds: float) -> str | None:
-    """Reserve the right to write the interviewer's next turn; None while another request has it."""
-    owner = uuid.uuid4().hex
+def new_turn_owner() -> str:
+    """A fencing token for one claim, naming the process that holds it (host/pid), for the log."""
+    return f"{socket.gethostname()[:16]}/{os.getpid()}:{random_token(9)}"
+
+
+async def claim_turn(
+    db: AsyncSession, session: InterviewSession, lease: timedelta = TURN_LEASE
+) -> str | None:
+    """Reserve the right to write the interviewer's next turn; None while another live request
+    has it. A lease whose holder stopped renewing it is taken over (and the takeover logged)."""
+    owner = new_turn_owner()
     now = clock.now()
-    if not await repo.claim_turn(db, session.id, owner, now, now + timedelta(seconds=seconds)):
+    previous, until = session.turn_lock_owner, session.turn_lock_until
+    if not await repo.claim_turn(db, session.id, owner, now, now + lease):
         return None
+    if previous is not None and until is not None:
+        log.warning(
+            "turn_lease_taken_over",
+            session_id=str(session.id),
+            previous_owner=previous,
+            silent_seconds=round((now - until + TURN_LEASE).total_seconds(), 1),
+        )
     return owner
+
+
+def holds_turn(session: InterviewSession, owner: str) -> bool:
+    """Whether `owner` still holds the lease: checked on the locked row before each write of a
+    turn, so a producer whose lease was taken over stores nothing."""
+    return session.turn_lock_owner == owner
+
+
+def keep_turn(session: InterviewSession) -> None:
+    """The holder is writing, so alive: its lease runs a full TURN_LEASE from now."""
+    session.turn_lock_until = clock.now() + TURN_LEASE
+
+
+async def renew_turn(db: AsyncSession, session_id: uuid.UUID, owner: str) -> bool:
+    """The producer's heartbeat; False when the lease is no longer `owner`'s."""
+    return await repo.renew_turn(db, session_id, owner, clock.now() + TURN_LEASE)
 
 
 async def release_turn(db: AsyncSession, session: InterviewSession, owner: str) -> None:

@@ -96,6 +96,20 @@ class SessionRepository(WorkspaceRepository[InterviewSession]):
         )
         return list(rows.scalars())
 
+    async def open_unforced_id(self, participant_id: uuid.UUID, stage_id: uuid.UUID) -> uuid.UUID | None:
+        """The session holding the participant's one open slot in the stage, if any."""
+        found: uuid.UUID | None = await self.db.scalar(
+            select(InterviewSession.id).where(
+                InterviewSession.workspace_id == self.workspace_id,
+                InterviewSession.participant_id == participant_id,
+                InterviewSession.evaluation_stage_id == stage_id,
+                InterviewSession.status.in_(("scheduled", "in_progress")),
+                InterviewSession.forced.is_(False),
+                InterviewSession.manual.is_(False),
+            )
+        )
+        return found
+
     async def by_token_hash(self, token_hash: str) -> InterviewSession | None:
         found: InterviewSession | None = await self.db.scalar(
             self.select().where(InterviewSession.join_token_hash == token_hash)
@@ -182,6 +196,18 @@ async def claim_turn(
             or_(InterviewSession.turn_lock_until.is_(None), InterviewSession.turn_lock_until < now),
         )
         .values(turn_lock_owner=owner, turn_lock_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def renew_turn(db: AsyncSession, session_id: uuid.UUID, owner: str, until: datetime) -> bool:
+    """Extend `owner`'s lease (compare-and-set on the owner); False when it is not theirs any more."""
+    result = await db.execute(
+        update(InterviewSession)
+        .where(InterviewSession.id == session_id, InterviewSession.turn_lock_owner == owner)
+        # A heartbeat is not a change an integrator syncing on updated_at wants to see.
+        .values(turn_lock_until=until, updated_at=InterviewSession.updated_at)
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0))

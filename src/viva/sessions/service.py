@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
 import uuid
 import zoneinfo
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -367,6 +369,35 @@ def _new_session(
     )
 
 
+def _duplicate_session(open_id: uuid.UUID) -> Conflict:
+    return Conflict(
+        "This participant already has an open session for this stage; pass force: true to add another",
+        code="duplicate_session",
+        session_id=str(open_id),
+    )
+
+
+@contextlib.asynccontextmanager
+async def _one_open_session(
+    db: AsyncSession, repo: SessionRepository, participant_id: uuid.UUID, stage_id: uuid.UUID
+) -> AsyncIterator[None]:
+    """Around adding a new open session. The check in `schedule` reads before it writes, so two
+    concurrent requests can both pass it; the database's one-open-session index
+    (`uq_interview_sessions_one_open`) then refuses the second, which gets the same 409 as the
+    check gives. The session is added and flushed in a savepoint (begin_nested flushes what is
+    pending first, so the new row must be added inside it); the caller's transaction is then
+    rolled back by the request, so the loser sends nothing."""
+    try:
+        async with db.begin_nested():
+            yield
+            await db.flush()
+    except IntegrityError:
+        winner = await repo.open_unforced_id(participant_id, stage_id)
+        if winner is None:
+            raise
+        raise _duplicate_session(winner) from None
+
+
 async def schedule(
     db: AsyncSession, workspace_id: uuid.UUID, data: SessionCreate, deps: Deps, header_key: str | None = None
 ) -> tuple[InterviewSession, str | None, bool]:
@@ -437,11 +468,7 @@ async def schedule(
     prior = [s for s in await repo.for_participant_stage(participant.id, stage.id) if s.status != "cancelled"]
     open_ = [s for s in prior if s.status in OPEN]
     if open_ and not data.force:
-        raise Conflict(
-            "This participant already has an open session for this stage; pass force: true to add another",
-            code="duplicate_session",
-            session_id=str(open_[0].id),
-        )
+        raise _duplicate_session(open_[0].id)
     # Only sessions that count are attempts (SPEC §3.5): a technical failure, or the stage's first
     # walk-out, leaves the next session with the same attempt number.
     counts = lifecycle.counted_attempts(prior)
@@ -452,22 +479,23 @@ async def schedule(
         if attempts >= stage.max_attempts:
             raise Conflict(f"No attempts left ({stage.max_attempts} allowed)", code="retake_not_allowed")
 
-    session = _new_session(
-        repo,
-        stage,
-        participant.id,
-        attempt=attempts + 1,
-        deps=deps,
-        stage_label=data.stage,
-        scheduled_at=data.scheduled_at,
-        timezone=data.timezone,
-        language=data.language or template.language,
-        notes=data.notes,
-        expires_at=_expiry(data.scheduled_at),
-        credit_debited=debited,
-        invite_status=deps.invite_pending,
-    )
-    await db.flush()
+    async with _one_open_session(db, repo, participant.id, stage.id):
+        session = _new_session(
+            repo,
+            stage,
+            participant.id,
+            attempt=attempts + 1,
+            deps=deps,
+            stage_label=data.stage,
+            scheduled_at=data.scheduled_at,
+            timezone=data.timezone,
+            language=data.language or template.language,
+            notes=data.notes,
+            expires_at=_expiry(data.scheduled_at),
+            credit_debited=debited,
+            invite_status=deps.invite_pending,
+            forced=data.force,
+        )
     if claim is not None:
         claim.session_id = session.id
     await _emit(db, "session.created", session, participant.external_id, deps)
