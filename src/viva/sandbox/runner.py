@@ -395,4 +395,3 @@ def _finished(
         run.status = "timeout"
         run.error = f"Time limit of {limits.time_ms} ms exceeded"
     return run
-
