@@ -47,6 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Message
 
 from viva.auth import oauth
 from viva.auth.scopes import ALL_SCOPES
@@ -319,6 +320,30 @@ def _limited(handle: Handle) -> Handle:
     return endpoint
 
 
+def _secret_optional(handle: Handle) -> Handle:
+    """The SDK's revocation request model requires a `client_secret` member, which public
+    clients (RFC 7009 §2.1: they send only client_id) have not: supply an empty one."""
+
+    async def endpoint(request: Request) -> Response:
+        form = await request.form()
+        if "client_secret" in form:
+            return await handle(request)
+        items = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+        body = urlencode([*items, ("client_secret", "")]).encode()
+        sent = False
+
+        async def receive() -> Message:
+            nonlocal sent
+            if sent:
+                return await request.receive()
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        return await handle(Request(request.scope, receive))
+
+    return endpoint
+
+
 def routes(settings: Settings, box: SecretBox) -> list[Route]:
     """The OAuth endpoints and metadata documents, for the app's router."""
     provider = Provider(settings, box)
@@ -369,7 +394,9 @@ def routes(settings: Settings, box: SecretBox) -> list[Route]:
         ),
         Route(
             "/oauth/revoke",
-            cors(_in_transaction(RevocationHandler(provider, authenticator).handle), "POST"),
+            cors(
+                _in_transaction(_secret_optional(RevocationHandler(provider, authenticator).handle)), "POST"
+            ),
             methods=["POST", "OPTIONS"],
         ),
     ]

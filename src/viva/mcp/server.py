@@ -130,19 +130,15 @@ async def list_tools(
 
 def invalid_request(message: Any) -> str | None:
     """Why a parsed body is not a JSON-RPC message MCP takes, in a sentence (None: it is one).
-    The SDK's own validator decides; this only words its refusal."""
-    try:
-        jsonrpc_message_adapter.validate_python(message, by_name=False)
-        return None
-    except ValidationError:
-        pass
+    Stricter than the SDK's validator on one point: a request whose `id` is not a string or an
+    integer (true, null, 1.5) is refused, where the SDK would take it for a notification."""
     if isinstance(message, list):
         return "send one JSON-RPC message per request; batches are not supported"
     if not isinstance(message, dict):
         return "the body must be a JSON-RPC object"
     if message.get("jsonrpc") != "2.0":
         return 'the "jsonrpc" member must be "2.0"'
-    if "id" in message and (isinstance(message["id"], bool) or not isinstance(message["id"], str | int)):
+    if "id" in message and not _valid_id(message["id"]):
         return 'the "id" member must be a string or an integer'
     if "method" not in message and not ({"result", "error"} & set(message)):
         return 'the "method" member is required'
@@ -150,16 +146,23 @@ def invalid_request(message: Any) -> str | None:
         return 'the "method" member must be a string'
     if "params" in message and not isinstance(message["params"], dict):
         return 'the "params" member must be an object'
-    return "not a valid JSON-RPC request, notification or response"
+    try:
+        jsonrpc_message_adapter.validate_python(message, by_name=False)
+    except ValidationError:
+        return "not a valid JSON-RPC request, notification or response"
+    return None
+
+
+def _valid_id(value: Any) -> bool:
+    return isinstance(value, str | int) and not isinstance(value, bool)
 
 
 def _invalid_request_response(message: Any, reason: str) -> JSONResponse:
     request_id = message.get("id") if isinstance(message, dict) else None
-    valid_id = isinstance(request_id, str | int) and not isinstance(request_id, bool)
     return JSONResponse(
         {
             "jsonrpc": "2.0",
-            "id": request_id if valid_id else None,
+            "id": request_id if _valid_id(request_id) else None,
             "error": {"code": types.INVALID_REQUEST, "message": f"Invalid Request: {reason}"},
         },
         status_code=400,
