@@ -321,6 +321,17 @@ async def test_a_wrong_pkce_verifier_and_a_reused_code_get_no_token(
         },
     )
     assert r.status_code == 302 and "error=invalid_request" in r.headers["location"]
+    r = await http.get(
+        found.metadata["authorization_endpoint"],
+        params={
+            "response_type": "code",
+            "client_id": client.client_id,
+            "redirect_uri": REDIRECT,
+            "code_challenge": "x" * 200,
+            "code_challenge_method": "S256",
+        },
+    )
+    assert r.status_code == 302 and "error=invalid_request" in r.headers["location"]
     await client.aclose()
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from typing import Any
@@ -146,6 +147,11 @@ class Provider(OAuthAuthorizationServerProvider[AuthorizationCode, RefreshToken,
         if params.resource is not None and params.resource.rstrip("/") != resource_url(self.settings):
             raise AuthorizeError(
                 "invalid_target", f"This server's only resource is {resource_url(self.settings)}"
+            )
+        if not re.fullmatch(r"[A-Za-z0-9_-]{43}", params.code_challenge):
+            # What S256 always yields (RFC 7636 §4.2); anything else can't match a verifier.
+            raise AuthorizeError(
+                "invalid_request", "code_challenge must be the 43-character S256 of the verifier"
             )
         requested = params.scopes if params.scopes is not None else (client.scope or "").split()
         pending = oauth.PendingAuthorization(
