@@ -35,41 +35,20 @@ async def test_a_batched_run_reports_every_test(client, tenant):
     assert first["name"] == "example" and first["status"] == "passed" and first["actual_output"] == [0, 1]
     assert second["status"] == "passed" and second["actual_output"] == [1, 2]
     assert hidden == {
-        "index": 2,
-        "name": "Test 3",
-        "status": "passed",
-        "hidden": True,
-        "expected_output": None,
-        "actual_output": None,
-        "stdout": None,
-        "stderr": None,
-        "stdout_truncated": None,
-        "stderr_truncated": None,
-        "error": None,
-        "duration_ms": hidden["duration_ms"],
+        "index": 2, "name": "Test 3", "status": "passed", "hidden": True, "expected_output": None,
+        "actual_output": None, "stdout": None, "stderr": None, "stdout_truncated": None,
+        "stderr_truncated": None, "error": None, "duration_ms": hidden["duration_ms"],
     }
     assert last["status"] == "failed" and last["actual_output"] is None and last["expected_output"] == [0, 1]
     assert data["duration_ms"] > 0 and "compile_output" in data
 
 
 async def test_typescript_and_javascript_over_http(client, tenant):
-    for language, code in (
-        ("typescript", "export function add(a: number, b: number): number { return a + b }"),
-        ("javascript", "module.exports = { add: (a, b) => a + b }"),
-    ):
-        r = await client.post(
-            URL,
-            headers=tenant.headers,
-            json={
-                "language": language,
-                "code": code,
-                "entrypoint": "add",
-                "test_cases": [
-                    {"input": [1, 2], "expected_output": 3},
-                    {"input": [0.1, 0.2], "expected_output": 0.3, "checker": "float"},
-                ],
-            },
-        )
+    for language, code in (("typescript", "export function add(a: number, b: number): number { return a + b }"),
+                           ("javascript", "module.exports = { add: (a, b) => a + b }")):
+        r = await client.post(URL, headers=tenant.headers, json={
+            "language": language, "code": code, "entrypoint": "add",
+            "test_cases": [{"input": [1, 2], "expected_output": 3}, {"input": [0.1, 0.2], "expected_output": 0.3, "checker": "float"}]})
         assert r.status_code == 200, r.text
         assert r.json()["data"]["passed"] == 2, r.text
 
@@ -80,69 +59,19 @@ async def test_typescript_and_javascript_over_http(client, tenant):
         ({"language": "cobol-ish", "code": "x", "stdin": ""}, ["language"], "Unknown language 'cobol-ish'"),
         ({"language": "python", "code": "x" * (64 * 1024 + 1), "stdin": ""}, ["code"], "the limit is 65536"),
         ({"language": "python", "code": "print(1)"}, ["test_cases"], "Give either test_cases"),
-        (
-            {
-                "language": "python",
-                "code": "print(1)",
-                "stdin": "",
-                "test_cases": [{"input": "", "expected_output": ""}],
-            },
-            ["stdin"],
-            "not both",
-        ),
-        (
-            {"language": "python", "code": "def f(): pass", "entrypoint": "f", "stdin": ""},
-            ["entrypoint"],
-            "needs test_cases",
-        ),
-        (
-            {
-                "language": "python",
-                "code": "def f(x): pass",
-                "entrypoint": "f",
-                "test_cases": [{"input": 3, "expected_output": 3}],
-            },
-            ["test_cases", 0, "input"],
-            "JSON array of arguments",
-        ),
-        (
-            {
-                "language": "python",
-                "code": "print(1)",
-                "test_cases": [{"input": ["a"], "expected_output": "1"}],
-            },
-            ["test_cases", 0, "input"],
-            "stdin text",
-        ),
-        (
-            {
-                "language": "python",
-                "code": "print(1)",
-                "test_cases": [{"input": "", "expected_output": ""}] * 51,
-            },
-            ["test_cases"],
-            "at most 50",
-        ),
-        (
-            {
-                "language": "python",
-                "code": "def f(): pass",
-                "entrypoint": "f; import os",
-                "test_cases": [{"input": [], "expected_output": None}],
-            },
-            ["entrypoint"],
-            "",
-        ),
-        (
-            {"language": "python", "code": "print(1)", "stdin": "", "time_limit_ms": 60000},
-            ["time_limit_ms"],
-            "10000",
-        ),
-        (
-            {"language": "python", "code": "print(1)", "stdin": "", "memory_limit_mb": 2048},
-            ["memory_limit_mb"],
-            "At most 1024",
-        ),
+        ({"language": "python", "code": "print(1)", "stdin": "", "test_cases": [{"input": "", "expected_output": ""}]},
+         ["stdin"], "not both"),
+        ({"language": "python", "code": "def f(): pass", "entrypoint": "f", "stdin": ""}, ["entrypoint"], "needs test_cases"),
+        ({"language": "python", "code": "def f(x): pass", "entrypoint": "f", "test_cases": [{"input": 3, "expected_output": 3}]},
+         ["test_cases", 0, "input"], "JSON array of arguments"),
+        ({"language": "python", "code": "print(1)", "test_cases": [{"input": ["a"], "expected_output": "1"}]},
+         ["test_cases", 0, "input"], "stdin text"),
+        ({"language": "python", "code": "print(1)", "test_cases": [{"input": "", "expected_output": ""}] * 51},
+         ["test_cases"], "at most 50"),
+        ({"language": "python", "code": "def f(): pass", "entrypoint": "f; import os", "test_cases": [{"input": [], "expected_output": None}]},
+         ["entrypoint"], ""),
+        ({"language": "python", "code": "print(1)", "stdin": "", "time_limit_ms": 60000}, ["time_limit_ms"], "10000"),
+        ({"language": "python", "code": "print(1)", "stdin": "", "memory_limit_mb": 2048}, ["memory_limit_mb"], "At most 1024"),
         ({"language": "python", "code": "print(1)", "stdin": "", "timeout": 5}, ["timeout"], ""),
     ],
 )
@@ -154,14 +83,10 @@ async def test_bad_bodies_are_400_naming_the_field(client, tenant, body, path, m
 
 
 async def test_a_language_without_batched_support_is_422(client, tenant):
-    r = await client.post(
-        URL, headers=tenant.headers, json={"language": "Go", "code": "package main", "stdin": ""}
-    )
+    r = await client.post(URL, headers=tenant.headers, json={"language": "Go", "code": "package main", "stdin": ""})
     assert r.status_code == 422
-    assert r.json() == {
-        "error": "go can't run batched test cases here; use one of: python, javascript, typescript",
-        "code": "language_not_supported",
-    }
+    assert r.json() == {"error": "go can't run batched test cases here; use one of: python, javascript, typescript",
+                        "code": "language_not_supported"}
 
 
 async def test_running_code_needs_interviews_write(app, client, tenant):
@@ -190,20 +115,11 @@ async def test_without_a_sandbox_the_api_says_so_and_runs_nothing(database_url, 
 
 
 async def test_past_the_request_limit_it_is_408_with_what_finished(client, tenant, monkeypatch):
-    monkeypatch.setattr(
-        service, "REQUEST_SECONDS", 3.5
-    )  # the SPEC's 15 s, scaled down to keep the suite quick
-    r = await client.post(
-        URL,
-        headers=tenant.headers,
-        json={
-            "language": "python",
-            "code": "import time\ndef f(n):\n    if n > 0:\n        time.sleep(5)\n    return n\n",
-            "entrypoint": "f",
-            "time_limit_ms": 1000,
-            "test_cases": [{"input": [n], "expected_output": n} for n in range(6)],
-        },
-    )
+    monkeypatch.setattr(service, "REQUEST_SECONDS", 3.5)  # the SPEC's 15 s, scaled down to keep the suite quick
+    r = await client.post(URL, headers=tenant.headers, json={
+        "language": "python", "code": "import time\ndef f(n):\n    if n > 0:\n        time.sleep(5)\n    return n\n",
+        "entrypoint": "f", "time_limit_ms": 1000,
+        "test_cases": [{"input": [n], "expected_output": n} for n in range(6)]})
     assert r.status_code == 408, r.text
     body = r.json()
     assert body["code"] == "execution_timeout"
@@ -222,15 +138,8 @@ async def test_twenty_simultaneous_requests_get_their_own_results(client, tenant
             "javascript": f"const fs = require('fs'); function f(x) {{ fs.appendFileSync('/tmp/mine', String(x)); return [{n}, x, 1, fs.readFileSync('/tmp/mine', 'utf8')]; }}",
             "typescript": f"import * as fs from 'fs'; export function f(x: number) {{ fs.appendFileSync('/tmp/mine', String(x)); return [{n}, x, 1, fs.readFileSync('/tmp/mine', 'utf8')]; }}",
         }[language]
-        tests = [
-            {"input": [x], "expected_output": [n, x, 1, "".join(str(i) for i in range(x + 1))]}
-            for x in range(3)
-        ]
-        r = await client.post(
-            URL,
-            headers=tenant.headers,
-            json={"language": language, "code": code, "entrypoint": "f", "test_cases": tests},
-        )
+        tests = [{"input": [x], "expected_output": [n, x, 1, "".join(str(i) for i in range(x + 1))]} for x in range(3)]
+        r = await client.post(URL, headers=tenant.headers, json={"language": language, "code": code, "entrypoint": "f", "test_cases": tests})
         return n, r
 
     for n, r in await asyncio.gather(*(one(n) for n in range(20))):

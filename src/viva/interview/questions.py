@@ -334,6 +334,7 @@ _FOLLOW_UPS: dict[str, tuple[str, ...]] = {
 }
 
 
+
 def _index(key: str, n: int, seed: int) -> int:
     digest = hashlib.sha256(f"{seed}|{key}".encode()).digest()
     return int.from_bytes(digest[:8], "big") % n

@@ -395,3 +395,4 @@ def _finished(
         run.status = "timeout"
         run.error = f"Time limit of {limits.time_ms} ms exceeded"
     return run
+
