@@ -450,3 +450,33 @@ async def test_the_metadata_documents_and_registration_rules(http: httpx.AsyncCl
     assert r.status_code == 401 and r.json()["error"] == "invalid_client"
     r = await http.post(metadata["registration_endpoint"], json={"client_name": "No redirect"})
     assert r.status_code == 400 and r.json()["error"] == "invalid_client_metadata"
+
+
+async def test_a_token_loses_what_the_persons_role_loses(
+    app: FastAPI, http: httpx.AsyncClient, base: str, tenant: Tenant
+) -> None:
+    async with app.state.sessionmaker() as db:
+        workspace = await workspaces.get_workspace(db, tenant.slug)
+        admin = await workspaces.create_user(db, workspace, "adam@acme.test", role="admin", password=PASSWORD)
+        admin_id = admin.user.id
+        await db.commit()
+    person = Person(base, "adam@acme.test")
+    granted = [*READ_ONLY, "evaluation_templates.write"]
+    _, _, token = await connect(http, person, granted)
+    listed = {
+        t["name"] for t in (await rpc(http, token["access_token"], "tools/list")).json()["result"]["tools"]
+    }
+    assert listed == tools_for(granted)
+
+    async with app.state.sessionmaker() as db:
+        await workspaces.set_role(db, tenant.workspace_id, admin_id, "reviewer")
+        await db.commit()
+    listed = {
+        t["name"] for t in (await rpc(http, token["access_token"], "tools/list")).json()["result"]["tools"]
+    }
+    assert listed == tools_for(READ_ONLY)
+    refused = await call(http, token["access_token"], "create_template", {"template_name": "Not any more"})
+    assert (
+        refused["isError"] is True and refused["structuredContent"]["scope"] == "evaluation_templates.write"
+    )
+    await person.aclose()
