@@ -5,8 +5,9 @@ Per HTTP request: the API key or OAuth access token (`viva.mcp.oauth`) is checke
 in the API's error shape, the 401 with the OAuth challenge, before the SDK sees anything), then
 the body's JSON-RPC shape (-32600 in a sentence, not the SDK's validation dump). `tools/list`
 shows the tools the caller's scopes allow. Per tool call: the tool's scopes are checked, its
-arguments validated with the REST twin's model, and its work done in one transaction committed when it returns
-(rolled back when it fails). API errors become MCP tool errors carrying the API's body."""
+arguments validated with the REST twin's model, and its work done in one transaction committed
+when it returns (rolled back when it fails). API errors become MCP tool errors carrying the
+API's body."""
 
 from __future__ import annotations
 
