@@ -39,6 +39,7 @@ from viva.jobs.worker import Worker
 from viva.kit.net import guarded_client
 from viva.kit.secretbox import SecretBox, load_or_create_key
 from viva.kit.storage_factory import store_from_settings
+from viva.mcp import oauth as mcp_oauth
 from viva.mcp.server import PATH as MCP_PATH
 from viva.mcp.server import McpEndpoint
 from viva.participants.endpoints import router as participants_router
@@ -324,6 +325,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.secrets = SecretBox(load_or_create_key(settings.secret_key, settings.secret_key_file))
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.redis_url)
     app.state.sign_in_limiter = RateLimiter(10, settings.redis_url, name="sign-in")
+    app.state.oauth_register_limiter = RateLimiter(20, settings.redis_url, name="oauth-register")
     app.state.room_limiter = RateLimiter(ROOM_REQUESTS_PER_MINUTE, settings.redis_url, name="room")
     app.state.interviewer = Interviewer(
         settings=settings,
@@ -361,6 +363,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # POST only: stateless with JSON answers, there is no stream to GET and no session to DELETE
     # (a GET would otherwise hold an empty event stream open forever); the others are a 405.
     app.router.routes.append(Route(MCP_PATH, endpoint=mcp, methods=["POST"]))
+    # OAuth for MCP clients that only speak OAuth (docs/mcp.md): public by nature, not /api/v1.
+    app.router.routes.extend(mcp_oauth.routes(settings, app.state.secrets))
 
     @app.get("/healthz", tags=["Health"], summary="The process is up")
     async def healthz() -> dict[str, str]:

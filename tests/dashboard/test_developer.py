@@ -4,12 +4,17 @@ webhook endpoint whose secret shows only on request, a test ping in the delivery
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 
 from tests.dashboard.conftest import MemberFactory
+from tests.fixtures.factories import Tenant
 from tests.webhooks.receiver import Receiver, serve
+from viva.auth import oauth
+from viva.workspaces import service as workspaces
 
 
 def last_used(page: str) -> str:
@@ -103,3 +108,58 @@ async def test_delivery_log_and_retry(member: MemberFactory, worker: Any) -> Non
         assert "Delivery queued again" in page.text and "Response HTTP 200" in page.text
         assert "succeeded" in page.text
         assert len(receiver.requests) == 2 and receiver.requests[-1].signed_by(secret.group(1))
+
+
+async def _connect_app(app: FastAPI, slug: str, email: str, name: str) -> str:
+    """A client that went through consent in workspace `slug` (as `email`) and got tokens;
+    returns its access token. The OAuth HTTP flow itself is tests/mcp/test_oauth.py's."""
+    async with app.state.sessionmaker() as db:
+        client = await oauth.register_client(db, str(uuid.uuid4()), {"client_name": name}, None)
+        user = await workspaces.find_user(db, email)
+        assert user is not None
+        pending = oauth.PendingAuthorization(
+            client_id=str(client.id),
+            redirect_uri="http://127.0.0.1:9/cb",
+            redirect_uri_explicit=True,
+            scopes=["candidates.read"],
+            code_challenge="x" * 43,
+        )
+        code = await oauth.load_code(
+            db, str(client.id), await oauth.grant(db, pending, user.id, slug, ["candidates.read"])
+        )
+        assert code is not None
+        issued = await oauth.exchange_code(db, code)
+        assert issued is not None
+        await db.commit()
+        return issued.access_token
+
+
+async def test_connected_apps_are_for_owners_and_admins_of_their_workspace(
+    app: FastAPI, member: MemberFactory, other: Tenant
+) -> None:
+    owner = await member("owner")
+    mine = await _connect_app(app, "acme", owner.email, "Acme Agent")
+    page = await owner.client.get(owner.url("developer", "connected-apps"))
+    assert page.status_code == 200 and "Acme Agent" in page.text and owner.email in page.text
+    app_id = re.search(r"/connected-apps/([0-9a-f-]{36})/revoke", page.text)
+    assert app_id
+
+    # A reviewer sees neither the page nor can revoke (as for API keys).
+    reviewer = await member("reviewer")
+    assert (await reviewer.client.get(reviewer.url("developer", "connected-apps"))).status_code == 403
+    r = await reviewer.post(reviewer.url("developer", "connected-apps", app_id.group(1), "revoke"))
+    assert r.status_code == 403
+    # The owner of another workspace: that app is not found there, and keeps working.
+    globex = await member("owner", "globex")
+    r = await globex.post(globex.url("developer", "connected-apps", app_id.group(1), "revoke"))
+    assert r.status_code == 404
+    assert "Acme Agent" not in (await globex.client.get(globex.url("developer", "connected-apps"))).text
+    async with app.state.sessionmaker() as db:
+        assert await oauth.load_access_token(db, mine) is not None
+    # Without the CSRF token the owner's revoke is refused too.
+    r = await owner.client.post(owner.url("developer", "connected-apps", app_id.group(1), "revoke"))
+    assert r.status_code == 403
+    r = await owner.post(owner.url("developer", "connected-apps", app_id.group(1), "revoke"))
+    assert r.status_code == 303
+    async with app.state.sessionmaker() as db:
+        assert await oauth.load_access_token(db, mine) is None

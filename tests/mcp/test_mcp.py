@@ -289,13 +289,34 @@ async def test_raw_json_rpc_as_curl_sends_it(
         r = await http.post("/api/mcp", json={"jsonrpc": "2.0", "id": 6, "method": "nope"}, headers=headers)
         assert r.json()["error"]["code"] == -32601  # method not found
 
-        # Batches were removed from MCP (2025-06-18); the SDK's transport answers a clean
-        # JSON-RPC "invalid params" error, never a 500.
+        # Batches were removed from MCP (2025-06-18). Anything that is not one JSON-RPC message
+        # is an "Invalid Request" (-32600) saying what is wrong in a sentence, never a 500 or
+        # a validation dump; the id is echoed when there is a usable one.
         batch = [{"jsonrpc": "2.0", "id": 7, "method": "ping"}, {"jsonrpc": "2.0", "id": 8, "method": "ping"}]
-        r = await http.post("/api/mcp", json=batch, headers=headers)
-        assert r.status_code == 400
-        assert r.json()["jsonrpc"] == "2.0" and r.json()["id"] is None
-        assert r.json()["error"]["code"] == -32602
+        bad_id = 'the "id" member must be a string or an integer'
+        malformed = [
+            (batch, "send one JSON-RPC message per request; batches are not supported", None),
+            ("ping", "the body must be a JSON-RPC object", None),
+            (42, "the body must be a JSON-RPC object", None),
+            ({"id": 9, "method": "ping"}, 'the "jsonrpc" member must be "2.0"', 9),
+            ({"jsonrpc": "1.0", "id": 9, "method": "ping"}, 'the "jsonrpc" member must be "2.0"', 9),
+            ({"jsonrpc": "2.0", "id": 10}, 'the "method" member is required', 10),
+            ({"jsonrpc": "2.0", "id": 11, "method": 5}, 'the "method" member must be a string', 11),
+            # The SDK alone would take these two for notifications and answer 202.
+            ({"jsonrpc": "2.0", "id": True, "method": "ping"}, bad_id, None),
+            ({"jsonrpc": "2.0", "id": None, "method": "ping"}, bad_id, None),
+            (
+                {"jsonrpc": "2.0", "id": 12, "method": "ping", "params": [1]},
+                'the "params" member must be an object',
+                12,
+            ),
+        ]
+        for body, reason, echoed in malformed:
+            r = await http.post("/api/mcp", json=body, headers=headers)
+            assert r.status_code == 400, body
+            error = r.json()["error"]
+            assert r.json()["jsonrpc"] == "2.0" and r.json()["id"] == echoed, body
+            assert error["code"] == -32600 and error["message"] == f"Invalid Request: {reason}", body
 
         r = await http.post("/api/mcp", content=b"{not json", headers=headers)
         assert r.status_code == 400 and r.json()["error"]["code"] == -32700  # parse error
@@ -304,13 +325,19 @@ async def test_raw_json_rpc_as_curl_sends_it(
             r = await http.request(method, "/api/mcp", headers=headers)
             assert r.status_code == 405 and r.json() == {"error": "Method not allowed"}
 
+        # The 401 tells OAuth clients where to start (RFC 9728 §5.1), the body as before.
+        metadata = "http://testserver/.well-known/oauth-protected-resource/api/mcp"
         r = await http.post("/api/mcp", json=INITIALIZE, headers=CURL_HEADERS)
         assert r.status_code == 401
         assert r.json() == {"error": "Missing API key: send it in the x-api-key header"}
+        assert r.headers["WWW-Authenticate"] == f'Bearer resource_metadata="{metadata}"'
         r = await http.post(
             "/api/mcp", json=INITIALIZE, headers={**CURL_HEADERS, "x-api-key": "iv_live_nope"}
         )
         assert r.status_code == 401 and r.json() == {"error": "Invalid API key"}
+        assert (
+            r.headers["WWW-Authenticate"] == f'Bearer error="invalid_token", resource_metadata="{metadata}"'
+        )
         r = await http.post(
             "/api/mcp", json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=CURL_HEADERS
         )
@@ -343,6 +370,23 @@ async def test_stateless_any_replica_answers_any_request(settings: Settings, ten
             created = r.json()["result"]["structuredContent"]
             r = await http.get(f"{one}/api/v1/evaluation-templates/{created['id']}", headers=tenant.headers)
             assert r.json()["data"] == created
+
+
+async def test_tools_list_shows_only_the_tools_the_keys_scopes_allow(
+    base: str, app: FastAPI, rest: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    reader = await make_key(app, tenant.slug, ["candidates.read", "evaluation_templates.read"])
+    async with mcp_client(base, reader) as mcp:
+        listed = {t.name for t in (await mcp.list_tools()).tools}
+        assert listed == {"list_participants", "list_templates", "get_template"}
+        # A tool it does not list is still refused by name, with the scope it lacks.
+        error, _ = await refused(mcp, "create_template", {"template_name": "Nope"})
+        assert error["status"] == 403 and error["scope"] == "evaluation_templates.write"
+    # run_code needs interviews.write; get_scorecard interviews.read alone.
+    runner = await make_key(app, tenant.slug, ["interviews.read"])
+    async with mcp_client(base, runner) as mcp:
+        listed = {t.name for t in (await mcp.list_tools()).tools}
+        assert "get_scorecard" in listed and "run_code" not in listed and "list_participants" not in listed
 
 
 async def test_a_key_without_interviews_write_cannot_schedule(

@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from viva.auth import service
+from viva.auth import oauth, service
 from viva.auth.service import Principal
 from viva.db import DB
 from viva.errors import TooManyRequests, Unauthorized
@@ -31,14 +31,26 @@ def _bearer(request: Request) -> str | None:
 
 
 async def authenticate(
-    request: Request, db: AsyncSession, api_key: str | None, *, allow_cookie: bool = True
+    request: Request,
+    db: AsyncSession,
+    api_key: str | None,
+    *,
+    allow_cookie: bool = True,
+    allow_oauth: bool = False,
 ) -> Principal:
-    """Who is calling (API key, or the dashboard cookie when allowed), counted against the
-    caller's rate limit. Shared by the REST routes and the MCP endpoint."""
+    """Who is calling (API key, the dashboard cookie when allowed, or an OAuth access token
+    when allowed: on /api/mcp only), counted against the caller's rate limit. Shared by the
+    REST routes and the MCP endpoint."""
     account_slug = request.query_params.get("accountSlug") or None
     secret = api_key or _bearer(request)
     cookie = request.cookies.get(SESSION_COOKIE) if allow_cookie else None
-    if secret:
+    if secret and oauth.is_oauth_token(secret):
+        if not allow_oauth:
+            raise Unauthorized(
+                "OAuth tokens work only on /api/mcp; send an API key in the x-api-key header here"
+            )
+        principal = await oauth.authenticate_access_token(db, secret)
+    elif secret:
         principal = await service.authenticate_api_key(db, secret, account_slug)
     elif cookie:
         principal = await service.authenticate_cookie(

@@ -1,14 +1,15 @@
-"""API keys and sign-in sessions."""
+"""API keys, sign-in sessions and OAuth (for MCP) clients, codes and tokens."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from viva.kit.repository import WorkspaceRepository
-from viva.models import ApiKey, UserSession
+from viva.models import ApiKey, OAuthAuthorizationCode, OAuthClient, OAuthToken, User, UserSession
 
 
 class ApiKeyRepository(WorkspaceRepository[ApiKey]):
@@ -34,3 +35,87 @@ async def api_key_by_id_or_prefix(db: AsyncSession, ref: str) -> list[ApiKey]:
 
 async def user_session_by_hash(db: AsyncSession, token_hash: str) -> UserSession | None:
     return await db.scalar(select(UserSession).where(UserSession.token_hash == token_hash))
+
+
+# ------------------------------------------------------------------ OAuth for MCP
+
+
+class OAuthTokenRepository(WorkspaceRepository[OAuthToken]):
+    model = OAuthToken
+
+    async def active_with_names(self, now: datetime) -> list[tuple[OAuthToken, str, str]]:
+        """Live tokens (not revoked, refreshable) with their client's name and their user's email."""
+        stmt = (
+            self.select()
+            .add_columns(OAuthClient.name, User.email)
+            .join(OAuthClient, OAuthClient.id == OAuthToken.client_id)
+            .join(User, User.id == OAuthToken.user_id)
+            .where(OAuthToken.revoked_at.is_(None), OAuthToken.refresh_expires_at > now)
+            .order_by(OAuthToken.granted_at)
+        )
+        return [(token, name, email) for token, name, email in (await self.db.execute(stmt)).all()]
+
+    async def of_client(self, client_id: uuid.UUID) -> list[OAuthToken]:
+        rows = await self.db.execute(self.select().where(OAuthToken.client_id == client_id))
+        return list(rows.scalars())
+
+    async def retire_unused_codes(self, client_id: uuid.UUID, now: datetime) -> None:
+        await self.db.execute(
+            update(OAuthAuthorizationCode)
+            .where(
+                OAuthAuthorizationCode.workspace_id == self.workspace_id,
+                OAuthAuthorizationCode.client_id == client_id,
+                OAuthAuthorizationCode.used_at.is_(None),
+            )
+            .values(used_at=now)
+        )
+
+
+# The lookups below precede knowing the workspace: the secret itself names it.
+
+
+async def oauth_client(db: AsyncSession, client_id: uuid.UUID) -> OAuthClient | None:
+    return await db.get(OAuthClient, client_id)
+
+
+async def oauth_code_by_hash(db: AsyncSession, code_hash: str) -> OAuthAuthorizationCode | None:
+    return await db.scalar(
+        select(OAuthAuthorizationCode).where(OAuthAuthorizationCode.code_hash == code_hash)
+    )
+
+
+async def oauth_token_by_access_hash(db: AsyncSession, access_hash: str) -> OAuthToken | None:
+    return await db.scalar(select(OAuthToken).where(OAuthToken.access_hash == access_hash))
+
+
+async def oauth_token_by_refresh_hash(db: AsyncSession, refresh_hash: str) -> OAuthToken | None:
+    return await db.scalar(select(OAuthToken).where(OAuthToken.refresh_hash == refresh_hash))
+
+
+async def claim_oauth_code(db: AsyncSession, code_id: uuid.UUID, now: datetime) -> bool:
+    """Mark a code used; False if another request used it first (one UPDATE, so two
+    concurrent exchanges of one code cannot both win)."""
+    result = await db.execute(
+        update(OAuthAuthorizationCode)
+        .where(OAuthAuthorizationCode.id == code_id, OAuthAuthorizationCode.used_at.is_(None))
+        .values(used_at=now)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def retire_oauth_token(db: AsyncSession, token_id: uuid.UUID, now: datetime) -> bool:
+    """Revoke one token row; False if it already was (a concurrent refresh won)."""
+    result = await db.execute(
+        update(OAuthToken)
+        .where(OAuthToken.id == token_id, OAuthToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def revoke_oauth_family(db: AsyncSession, family_id: uuid.UUID, now: datetime) -> None:
+    await db.execute(
+        update(OAuthToken)
+        .where(OAuthToken.family_id == family_id, OAuthToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )

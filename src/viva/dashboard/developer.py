@@ -1,4 +1,5 @@
-"""Developer pages: API keys (created with scopes, shown once, revoked), webhook endpoints
+"""Developer pages: API keys (created with scopes, shown once, revoked), apps connected by
+OAuth (MCP clients; revoked), webhook endpoints
 (events, secret reveal and rotation, test ping, delivery log with request and response,
 retry) and the local email outbox."""
 
@@ -10,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from viva.auth import oauth
 from viva.auth import service as auth
 from viva.auth.scopes import ALL_SCOPES
 from viva.dashboard.web import (
@@ -102,6 +104,34 @@ async def create_api_key(db: DB, request: Request, viewer: Viewer = Admin) -> Re
 async def revoke_api_key(db: DB, key_id: uuid.UUID, viewer: Viewer = Admin) -> Response:
     key = await auth.revoke_api_key(db, str(key_id), viewer.workspace_id)
     return redirect(viewer.url("developer", "api-keys"), f"Key {key.prefix}… revoked")
+
+
+# ------------------------------------------------------------------ connected apps (OAuth for MCP)
+
+
+@router.get("/connected-apps")
+async def connected_apps(db: DB, request: Request, viewer: Viewer = Admin) -> Response:
+    page = page_of(request, await oauth.connected_apps(db, viewer.workspace_id))
+    return render(
+        request,
+        viewer,
+        "developer/apps.html",
+        {
+            "title": "Connected apps",
+            "section": "apps",
+            "apps": page.items,
+            "pager": pager(request, page),
+            "scopes": ALL_SCOPES,
+        },
+    )
+
+
+@router.post("/connected-apps/{client_id}/revoke")
+async def revoke_connected_app(db: DB, client_id: uuid.UUID, viewer: Viewer = Admin) -> Response:
+    name = await oauth.revoke_client(db, viewer.workspace_id, client_id)
+    return redirect(
+        viewer.url("developer", "connected-apps"), f"{name} disconnected: its tokens no longer work"
+    )
 
 
 # ------------------------------------------------------------------ webhooks

@@ -1,10 +1,13 @@
 """`/api/mcp` (SPEC §8): the official MCP SDK's low-level server over streamable HTTP,
 stateless and answering in JSON, so any replica serves any request.
 
-Per HTTP request: the API key is checked (401/403/429 in the API's error shape, before the
-SDK sees anything). Per tool call: the tool's scopes are checked, its arguments validated
-with the REST twin's model, and its work done in one transaction committed when it returns
-(rolled back when it fails). API errors become MCP tool errors carrying the API's body."""
+Per HTTP request: the API key or OAuth access token (`viva.mcp.oauth`) is checked (401/403/429
+in the API's error shape, the 401 with the OAuth challenge, before the SDK sees anything), then
+the body's JSON-RPC shape (-32600 in a sentence, not the SDK's validation dump). `tools/list`
+shows the tools the caller's scopes allow. Per tool call: the tool's scopes are checked, its
+arguments validated with the REST twin's model, and its work done in one transaction committed
+when it returns (rolled back when it fails). API errors become MCP tool errors carrying the
+API's body."""
 
 from __future__ import annotations
 
@@ -13,20 +16,24 @@ import json
 from typing import Any
 
 import mcp_types as types
+import pydantic_core
 import structlog
 from mcp.server import Server, ServerRequestContext
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.shared.exceptions import MCPError
+from mcp_types import jsonrpc_message_adapter
 from pydantic import TypeAdapter, ValidationError
 from starlette.requests import Request
-from starlette.types import Receive, Scope, Send
+from starlette.responses import JSONResponse
+from starlette.types import Message, Receive, Scope, Send
 
 from viva import __version__
 from viva.auth import service as auth
 from viva.auth.dependencies import authenticate
 from viva.auth.service import Principal
-from viva.errors import ApiError, render, validation_error
+from viva.errors import ApiError, Unauthorized, render, validation_error
 from viva.kit.http import parse_body
+from viva.mcp.oauth import www_authenticate
 from viva.mcp.tools import BY_NAME, TOOLS, Call, Raw, ToolSpec
 from viva.sessions.service import Deps
 
@@ -114,7 +121,53 @@ def catalogue() -> tuple[types.Tool, ...]:
 async def list_tools(
     ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
 ) -> types.ListToolsResult:
-    return types.ListToolsResult(tools=list(catalogue()))
+    # Only what the caller may run: a model offered a tool it can't use tries it and fails.
+    # A hidden tool called anyway still gets the 403 naming its scope (run_tool).
+    held = _request(ctx).state.principal.scopes
+    return types.ListToolsResult(
+        tools=[tool for spec, tool in zip(TOOLS, catalogue(), strict=True) if set(spec.scopes) <= held]
+    )
+
+
+def invalid_request(message: Any) -> str | None:
+    """Why a parsed body is not a JSON-RPC message MCP takes, in a sentence (None: it is one).
+    Stricter than the SDK's validator on one point: a request whose `id` is not a string or an
+    integer (true, null, 1.5) is refused, where the SDK would take it for a notification."""
+    if isinstance(message, list):
+        return "send one JSON-RPC message per request; batches are not supported"
+    if not isinstance(message, dict):
+        return "the body must be a JSON-RPC object"
+    if message.get("jsonrpc") != "2.0":
+        return 'the "jsonrpc" member must be "2.0"'
+    if "id" in message and not _valid_id(message["id"]):
+        return 'the "id" member must be a string or an integer'
+    if "method" not in message and not ({"result", "error"} & set(message)):
+        return 'the "method" member is required'
+    if "method" in message and not isinstance(message["method"], str):
+        return 'the "method" member must be a string'
+    if "params" in message and not isinstance(message["params"], dict):
+        return 'the "params" member must be an object'
+    try:
+        jsonrpc_message_adapter.validate_python(message, by_name=False)
+    except ValidationError:
+        return "not a valid JSON-RPC request, notification or response"
+    return None
+
+
+def _valid_id(value: Any) -> bool:
+    return isinstance(value, str | int) and not isinstance(value, bool)
+
+
+def _invalid_request_response(message: Any, reason: str) -> JSONResponse:
+    request_id = message.get("id") if isinstance(message, dict) else None
+    return JSONResponse(
+        {
+            "jsonrpc": "2.0",
+            "id": request_id if _valid_id(request_id) else None,
+            "error": {"code": types.INVALID_REQUEST, "message": f"Invalid Request: {reason}"},
+        },
+        status_code=400,
+    )
 
 
 async def run_tool(spec: ToolSpec, request: Request, principal: Principal, arguments: Any) -> dict[str, Any]:
@@ -185,11 +238,38 @@ class McpEndpoint:
             async with request.app.state.sessionmaker() as db:
                 # Its own transaction, so last_used_at is kept whatever the tools then do.
                 principal = await authenticate(
-                    request, db, request.headers.get("x-api-key"), allow_cookie=False
+                    request, db, request.headers.get("x-api-key"), allow_cookie=False, allow_oauth=True
                 )
                 await db.commit()
         except ApiError as error:
+            if isinstance(error, Unauthorized):
+                sent = bool(request.headers.get("x-api-key") or request.headers.get("authorization"))
+                error.headers["WWW-Authenticate"] = www_authenticate(request.app.state.settings, sent)
             await render(error)(scope, receive, send)
             return
         request.state.principal = principal
-        await self.manager.handle_request(scope, receive, send)
+        body = await request.body()
+        try:
+            message = pydantic_core.from_json(body)
+        except ValueError:
+            pass  # not JSON: the SDK answers its -32700 parse error
+        else:
+            reason = invalid_request(message)
+            if reason is not None:
+                await _invalid_request_response(message, reason)(scope, receive, send)
+                return
+        await self.manager.handle_request(scope, _replay(body, receive), send)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """The request's body again, for the SDK: this endpoint has read it already."""
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed

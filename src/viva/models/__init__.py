@@ -5,6 +5,7 @@ from viva.models.base import Base
 from viva.models.email import EmailMessage
 from viva.models.event import Event
 from viva.models.job import Job
+from viva.models.oauth import OAuthAuthorizationCode, OAuthClient, OAuthToken
 from viva.models.participant import Participant, ResumeChunk
 from viva.models.recording import SessionRecording
 from viva.models.session import IdempotencyKey, InterviewSession, Scorecard, TranscriptTurn
@@ -24,6 +25,9 @@ __all__ = [
     "InterviewSession",
     "Job",
     "Membership",
+    "OAuthAuthorizationCode",
+    "OAuthClient",
+    "OAuthToken",
     "Participant",
     "ResumeChunk",
     "Scorecard",
