@@ -1,7 +1,7 @@
 """OAuth for MCP: clients, authorization codes, tokens
 
 Revision ID: 0008f_mcp_oauth
-Revises: 0007_session_recordings
+Revises: 0008b_open_session_unique
 Create Date: 2026-12-08 01:33
 """
 from __future__ import annotations

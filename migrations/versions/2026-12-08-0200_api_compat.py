@@ -5,7 +5,7 @@ server was configured (the invite only ever reached the outbox) and for reviewer
 sessions (which send no invite). Data only: the column is a String(20) either way.
 
 Revision ID: 0008d_api_compat
-Revises: 0008b_open_session_unique
+Revises: 0008f_mcp_oauth
 Create Date: 2026-12-08 02:00:00
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0008d_api_compat"
-down_revision = "0008b_open_session_unique"
+down_revision = "0008f_mcp_oauth"
 branch_labels = None
 depends_on = None
 
