@@ -170,7 +170,7 @@ async function runTest(script, job, test, out, err) {
   const text = encode(result, 0);
   // Characters first (cheap, a lower bound of the bytes), so a huge string is never copied again.
   if (text.length > job.max_value || BufferByteLength(text, "utf8") > job.max_value) {
-    throw new TooLarge(`The function returned ${BufferByteLength(text, "utf8")} bytes of JSON; the limit is ${job.max_value / 1048576} MiB`);
+    throw new TooLarge(`The function returned a value of about ${BufferByteLength(text, "utf8")} bytes; the limit is ${job.max_value / 1048576} MiB of JSON`);
   }
   return parse(text);
 }

@@ -157,7 +157,8 @@ def _too_large(size):
     return (
         False,
         "error",
-        f"The function returned {size} bytes of JSON; the limit is {_MAX_VALUE[0] >> 20} MiB",
+        f"The function returned a value of about {size} bytes; "
+        f"the limit is {_MAX_VALUE[0] >> 20} MiB of JSON",
     )
 
 
