@@ -13,7 +13,7 @@ import viva.kit.types
 from sqlalchemy.dialects import postgresql
 
 revision = '0008f_mcp_oauth'
-down_revision = '0007_session_recordings'
+down_revision = '0008b_open_session_unique'
 branch_labels = None
 depends_on = None
 

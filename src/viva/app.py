@@ -24,6 +24,7 @@ from viva.agent_profiles.endpoints import router as agent_profiles_router
 from viva.agent_profiles.schemas import AgentProfileCreate, AgentProfileFork
 from viva.auth.endpoints import router as auth_router
 from viva.auth.ratelimit import RateLimiter
+from viva.auth.throttle import SignInThrottle
 from viva.code_execution.endpoints import router as code_execution_router
 from viva.config import Settings, get_settings
 from viva.dashboard.router import router as dashboard_router
@@ -324,7 +325,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.secrets = SecretBox(load_or_create_key(settings.secret_key, settings.secret_key_file))
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.redis_url)
-    app.state.sign_in_limiter = RateLimiter(10, settings.redis_url, name="sign-in")
+    app.state.sign_in_throttle = SignInThrottle(app.state.secrets, settings.redis_url)
     app.state.oauth_register_limiter = RateLimiter(20, settings.redis_url, name="oauth-register")
     app.state.room_limiter = RateLimiter(ROOM_REQUESTS_PER_MINUTE, settings.redis_url, name="room")
     app.state.interviewer = Interviewer(

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from viva import quickstart
-from viva.config import get_settings
+from viva.config import Settings, get_settings
 
 # Plain tracebacks: rich ones print local variables, which can hold secrets.
 app = typer.Typer(
@@ -81,7 +81,20 @@ def serve(
         console.print(f"  Sign in   : {first.email} / {first.password}")
         console.print(f"  API key   : {first.api_key}\n")
     console.print(f"Viva on http://{host}:{port}  (API docs: http://{host}:{port}/api/v1/docs)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level, proxy_headers=True)
+    uvicorn.run(create_app(settings), host=host, port=port, **server_options(settings))
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options for `viva serve`. Forwarded headers only from VIVA_TRUSTED_PROXIES:
+    uvicorn's own default believes any peer on 127.0.0.1, so anything on the host (or a proxy
+    that passes X-Forwarded-For through) could pick the client address the sign-in throttle
+    counts by."""
+    proxies = settings.trusted_proxy_list
+    return {
+        "log_level": settings.log_level,
+        "proxy_headers": bool(proxies),
+        "forwarded_allow_ips": proxies or "",
+    }
 
 
 @app.command()

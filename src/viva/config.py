@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -29,6 +30,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, description="Largest request body (bytes).")
     max_bulk_body_bytes: int = Field(
         default=5 * 1024 * 1024, description="Largest body for bulk import endpoints (bytes)."
+    )
+    trusted_proxies: str | None = Field(
+        default=None,
+        description="Comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For / "
+        "X-Forwarded-Proto are believed; unset: no forwarded header is (the peer is the client).",
     )
     cookie_secure: bool = Field(
         default=False, description="Mark sign-in cookies Secure (set true behind HTTPS)."
@@ -192,6 +198,22 @@ class Settings(BaseSettings):
     storage_s3_addressing_style: Literal["auto", "path", "virtual"] = Field(
         default="auto", description="auto, path (bucket in the path, e.g. MinIO) or virtual (bucket host)."
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str | None) -> str | None:
+        entries = [p.strip() for p in (value or "").split(",") if p.strip()]
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or CIDR network") from None
+        return ",".join(entries) or None
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """VIVA_TRUSTED_PROXIES as a list, in the form uvicorn's forwarded_allow_ips takes."""
+        return self.trusted_proxies.split(",") if self.trusted_proxies else []
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -36,11 +36,44 @@ async def test_a_batched_run_reports_every_test(client, tenant):
     assert second["status"] == "passed" and second["actual_output"] == [1, 2]
     assert hidden == {
         "index": 2, "name": "Test 3", "status": "passed", "hidden": True, "expected_output": None,
-        "actual_output": None, "stdout": None, "stderr": None, "stdout_truncated": None,
-        "stderr_truncated": None, "error": None, "duration_ms": hidden["duration_ms"],
+        "actual_output": None, "output_truncated": None, "stdout": None, "stderr": None,
+        "stdout_truncated": None, "stderr_truncated": None, "error": None, "duration_ms": None,
     }
     assert last["status"] == "failed" and last["actual_output"] is None and last["expected_output"] == [0, 1]
-    assert data["duration_ms"] > 0 and "compile_output" in data
+    assert first["duration_ms"] >= 0 and first["output_truncated"] is False
+    assert data["duration_ms"] is None and "compile_output" in data and data["truncated"] is False
+
+
+async def test_hidden_tests_tell_no_time(client, tenant):
+    """Code that sleeps as many ms as its input says: neither the hidden test's result nor the
+    run's total may carry a time that gives the input away."""
+    r = await client.post(URL, headers=tenant.headers, json={
+        "language": "python", "code": "import time\ndef f(n):\n    time.sleep(n / 1000)\n    return n\n",
+        "entrypoint": "f",
+        "test_cases": [{"input": [5], "expected_output": 5}, {"input": [777], "expected_output": 0, "hidden": True}]})
+    assert r.status_code == 200, r.text
+    data = r.json()["data"]
+    visible, hidden = data["results"]
+    assert isinstance(visible["duration_ms"], float | int)
+    assert hidden["status"] == "failed" and hidden["duration_ms"] is None
+    assert data["duration_ms"] is None
+    assert "777" not in r.text
+    # Without hidden tests the run's total is there.
+    r = await client.post(URL, headers=tenant.headers, json={
+        "language": "python", "code": "def f(n):\n    return n\n", "entrypoint": "f",
+        "test_cases": [{"input": [1], "expected_output": 1}]})
+    assert r.json()["data"]["duration_ms"] is not None
+
+
+async def test_a_huge_return_value_makes_a_small_response(client, tenant):
+    r = await client.post(URL, headers=tenant.headers, json={
+        "language": "javascript", "code": "function f(n) { return 'q'.repeat(n); }", "entrypoint": "f",
+        "test_cases": [{"input": [1_500_000], "expected_output": "q"}, {"input": [3_000_000], "expected_output": "q"}]})
+    assert r.status_code == 200, r.text
+    assert len(r.content) < 200 * 1024
+    cut, refused = r.json()["data"]["results"]
+    assert cut["status"] == "failed" and cut["output_truncated"] is True and len(cut["actual_output"]) < 65536
+    assert refused["status"] == "error" and "the limit is 2 MiB" in refused["error"]
 
 
 async def test_typescript_and_javascript_over_http(client, tenant):

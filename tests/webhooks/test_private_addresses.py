@@ -97,6 +97,19 @@ def at(value: str) -> datetime:
         "https://[fd00::1]/hook",
         "https://[::ffff:127.0.0.1]/hook",
         "https://0.0.0.0/hook",
+        # Spellings that used to pass creation and were only stopped when a delivery was sent:
+        "https://localhost./x",
+        "https://x.localhost/x",
+        "https://LocalHost../x",
+        "https://2130706433/hook",  # 127.0.0.1 in decimal
+        "https://0x7f.1/hook",  # and in hex, short form
+        "https://0177.0.0.1/hook",  # and in octal
+        "https://[::ffff:7f00:1]/hook",
+        "https://[0:0:0:0:0:ffff:127.0.0.1]/hook",
+        "https://[2002:7f00:1::]/hook",  # 6to4 around 127.0.0.1
+        "https://[64:ff9b::a9fe:a9fe]/hook",  # NAT64 around 169.254.169.254
+        "https://[fe80::1]/hook",
+        "https://100.64.0.1/hook",  # carrier-grade NAT, not the internet
         "http://hooks.example.com/hook",  # plain http anywhere
         "ftp://hooks.example.com/hook",
     ],
@@ -157,6 +170,27 @@ async def test_a_name_resolving_to_loopback_is_blocked_when_dialled(
             frozen.set(at(delivery["next_attempt_at"]) + timedelta(seconds=1))
             await worker.drain()
             assert connections == ["127.0.0.1"]
+
+
+async def test_a_localhost_name_is_blocked_by_its_name_when_dialled(settings, tenant, client, monkeypatch):
+    """The rule at connect time is the one at creation: a name under .localhost is refused by
+    its name, before DNS is even asked."""
+    asked: list[str] = []
+
+    async def dns(host: Any, *args: Any, **kwargs: Any) -> Any:
+        asked.append(host)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", 9))]
+
+    monkeypatch.setattr(anyio, "getaddrinfo", dns)
+    # Created where private targets are allowed (development), delivered by a strict worker.
+    endpoint_id, _ = await create_endpoint(client, tenant, "https://hooks.localhost./hook")
+    async with strict_app(settings.database_url) as (strict, strict_client, strict_worker):
+        await emit(strict, tenant.workspace_id)
+        await strict_worker.drain()
+        [delivery] = await deliveries(strict_client, tenant, endpoint_id)
+    [attempt] = delivery["attempt_log"]
+    assert attempt["status_code"] is None and "BlockedAddress" in attempt["error"]
+    assert asked == []
 
 
 async def test_a_delivery_to_localhost_is_blocked_when_private_targets_are_not_allowed(

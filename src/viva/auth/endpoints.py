@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from viva.auth import service
 from viva.auth.dependencies import CSRF_HEADER, SESSION_COOKIE
+from viva.auth.throttle import client_address
 from viva.db import DB
-from viva.errors import Forbidden, TooManyRequests, Unauthorized
+from viva.errors import Forbidden, Unauthorized
 from viva.kit.schemas import DataResponse, Email, Secret, StrictModel
 from viva.workspaces import service as workspaces
 
@@ -79,12 +80,8 @@ def set_session_cookies(response: Response, settings: Any, token: str, csrf_toke
 )
 async def sign_in(db: DB, request: Request, response: Response, body: SignIn) -> dict[str, Any]:
     settings = request.app.state.settings
-    client = request.client.host if request.client else "?"
-    allowed, headers = await request.app.state.sign_in_limiter.hit(f"{client}:{body.email.lower()}")
-    if not allowed:
-        raise TooManyRequests("Too many sign-in attempts; wait a minute", headers=headers)
-    user, session, token = await service.sign_in(
-        db, body.email, body.password, timedelta(hours=settings.session_ttl_hours)
+    user, session, token = await request.app.state.sign_in_throttle.sign_in(
+        db, client_address(request), body.email, body.password, timedelta(hours=settings.session_ttl_hours)
     )
     set_session_cookies(response, settings, token, session.csrf_token)
     return {"data": await _me(db, user.id, user.email, user.name, session.csrf_token)}

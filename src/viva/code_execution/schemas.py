@@ -114,10 +114,15 @@ class TestResultRead(StrictModel):
     actual_output: Any = None
     stdout: str | None = None
     stderr: str | None = None
+    output_truncated: bool | None = Field(
+        default=None,
+        description="actual_output was cut to 64 KiB of JSON (the verdict saw all of it): it is then "
+        "a string, the start of the returned string or of the returned value's JSON text",
+    )
     stdout_truncated: bool | None = None
     stderr_truncated: bool | None = None
     error: str | None = Field(default=None, description="The exception, crash or limit that ended the test")
-    duration_ms: float
+    duration_ms: float | None = Field(description="null for a hidden test: its time would tell its input")
 
 
 class CodeExecutionRead(StrictModel):
@@ -127,4 +132,10 @@ class CodeExecutionRead(StrictModel):
     total: int
     compile_output: str | None = None
     results: list[TestResultRead]
-    duration_ms: float
+    duration_ms: float | None = Field(
+        description="The whole run's time; null when some test is hidden (it would add up theirs)"
+    )
+    truncated: bool = Field(
+        description="The response reached its 4 MiB limit: the results from the first that did not fit "
+        "on carry no outputs (their *_truncated flags say which were cut)"
+    )

@@ -11,9 +11,10 @@ from fastapi.responses import RedirectResponse, Response
 from viva.auth import service as auth_service
 from viva.auth.dependencies import SESSION_COOKIE
 from viva.auth.endpoints import CSRF_COOKIE, set_session_cookies
+from viva.auth.throttle import client_address
 from viva.dashboard.web import PREFIX, Viewer, ViewerDep, render
 from viva.db import DB
-from viva.errors import Forbidden, Unauthorized
+from viva.errors import Forbidden, TooManyRequests, Unauthorized
 from viva.kit.crypto import constant_time_equals
 from viva.kit.pagination import PageRequest
 from viva.sessions import service as sessions
@@ -62,20 +63,14 @@ async def sign_in(
 ) -> Response:
     settings = request.app.state.settings
     context = {"title": "Sign in", "next": next, "email": email}
-    client = request.client.host if request.client else "?"
-    allowed, _ = await request.app.state.sign_in_limiter.hit(f"{client}:{email.strip().lower()}")
-    if not allowed:
-        return render(
-            request,
-            None,
-            "sign_in.html",
-            {**context, "error": "Too many sign-in attempts; wait a minute"},
-            429,
-        )
     try:
-        user, session, token = await auth_service.sign_in(
-            db, email.strip(), password, timedelta(hours=settings.session_ttl_hours)
+        user, session, token = await request.app.state.sign_in_throttle.sign_in(
+            db, client_address(request), email, password, timedelta(hours=settings.session_ttl_hours)
         )
+    except TooManyRequests as error:
+        page = render(request, None, "sign_in.html", {**context, "error": error.message}, 429)
+        page.headers.update(error.headers)
+        return page
     except Unauthorized as error:
         return render(request, None, "sign_in.html", {**context, "error": error.message}, 401)
     rows = await workspaces.memberships(db, user.id)

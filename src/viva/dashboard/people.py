@@ -98,6 +98,10 @@ async def _form(
     )
 
 
+def _allow_private(request: Request) -> bool:
+    return bool(request.app.state.settings.allow_private_urls)
+
+
 @router.get("")
 async def list_participants(db: DB, request: Request, viewer: Viewer = Reader) -> Response:
     query = request.query_params
@@ -139,7 +143,7 @@ async def create_participant(db: DB, request: Request, viewer: Viewer = Writer) 
 
     async def create() -> Any:
         body = parse(ParticipantCreate, unflatten(items, lists=LISTS))
-        return await service.create(db, viewer.workspace_id, body)
+        return await service.create(db, viewer.workspace_id, body, allow_private=_allow_private(request))
 
     participant, errors = await attempt(db, create)
     if errors:
@@ -218,7 +222,9 @@ async def import_csv(db: DB, request: Request, viewer: Viewer = Writer) -> Respo
         rows = json.loads(raw) if isinstance(raw, str) and raw else []
         rows = rows[:MAX_BULK] if isinstance(rows, list) else []
         if not request.headers.get("hx-request"):  # without script: every row in one request
-            result = await service.create_many(db, viewer.workspace_id, rows)
+            result = await service.create_many(
+                db, viewer.workspace_id, rows, allow_private=_allow_private(request)
+            )
             progress = _progress(
                 rows, len(rows), len(result.created), [x.model_dump() for x in result.skipped]
             )
@@ -270,7 +276,9 @@ async def _import_chunk(request: Request, viewer: Viewer, db: DB, rows: list[Any
     offset, created = number("offset"), number("created")
     raw_skipped = form.get("skipped")
     skipped = json.loads(raw_skipped) if isinstance(raw_skipped, str) and raw_skipped else []
-    result = await service.create_many(db, viewer.workspace_id, rows[offset : offset + IMPORT_CHUNK])
+    result = await service.create_many(
+        db, viewer.workspace_id, rows[offset : offset + IMPORT_CHUNK], allow_private=_allow_private(request)
+    )
     created += len(result.created)
     skipped += [{**s.model_dump(), "index": s.index + offset} for s in result.skipped]
     done = min(offset + IMPORT_CHUNK, len(rows))
@@ -343,7 +351,11 @@ async def update_participant(
         payload = unflatten(items, lists=LISTS, nullable=NULLABLE)
         parse(ParticipantCreate, payload)  # a cleared name or email says "Required", as on create
         return await service.update(
-            db, viewer.workspace_id, participant_id, parse(ParticipantUpdate, payload)
+            db,
+            viewer.workspace_id,
+            participant_id,
+            parse(ParticipantUpdate, payload),
+            allow_private=_allow_private(request),
         )
 
     _, errors = await attempt(db, update)

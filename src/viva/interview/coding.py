@@ -1,7 +1,10 @@
 """The room's code editor: running the candidate's code against the posed task's tests.
 
-"Run" runs the visible tests; "Submit" runs the visible and the hidden ones (hidden results
-show only their status). Each run is stored in the transcript as an event (`code_run` /
+"Run" runs the visible tests; "Submit" runs the visible and the hidden ones. The candidate is
+told only how many hidden tests passed, never which: a status per hidden test is a few bits
+about its input per submission, which code written to probe the input can collect (see
+docs/code-execution.md). The transcript, which only the company reads, keeps every test's
+status. Each run is stored in the transcript as an event (`code_run` /
 `code_submit`) with the code, the language and every test's status, and the scoring job
 counts the last submission of each task (SPEC §6.2, §5). The session is read and the event
 stored in short transactions of their own, none open while the code runs: on SQLite an open
@@ -44,6 +47,17 @@ def _body(task: coding_tasks.CodingTask, language: str, code: str, submit: bool)
     )
 
 
+def for_candidate(data: dict[str, Any]) -> dict[str, Any]:
+    """The API's answer without the hidden tests' results: only how many of them passed."""
+    hidden = [r for r in data["results"] if r["hidden"]]
+    return {
+        **data,
+        "results": [r for r in data["results"] if not r["hidden"]],
+        "hidden_passed": sum(1 for r in hidden if r["status"] == "passed"),
+        "hidden_total": len(hidden),
+    }
+
+
 async def _current_task(db: AsyncSession, token: str) -> tuple[coding_tasks.CodingTask, str | None]:
     session = await live.by_token(db, token)
     if session.status != "in_progress":
@@ -67,7 +81,13 @@ async def run(
     """Run the code against the open task's tests and record it; the result as the API gives it."""
     async with sessionmaker() as db, db.begin():
         task, dimension = await _current_task(db, token)
-    data = await code_execution.execute(runner, _body(task, language, code, submit), unavailable=unavailable)
+    try:
+        data = await code_execution.execute(
+            runner, _body(task, language, code, submit), unavailable=unavailable
+        )
+    except code_execution.ExecutionTimedOut as exc:
+        exc.extra["data"] = for_candidate(exc.extra["data"])
+        raise
     event = "code_submit" if submit else "code_run"
     async with sessionmaker() as db, db.begin():
         session = await live.by_token(db, token, lock=True)
@@ -95,4 +115,4 @@ async def run(
                     "code": code[:MAX_STORED_CODE],
                 },
             )
-    return {**data, "kind": "submit" if submit else "run"}
+    return {**for_candidate(data), "kind": "submit" if submit else "run"}

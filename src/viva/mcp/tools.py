@@ -208,7 +208,10 @@ async def _list_participants(c: Call, a: ListParticipants) -> dict[str, Any]:
 
 
 async def _create_participant(c: Call, a: ParticipantCreate) -> dict[str, Any]:
-    return {"data": participants.to_read(await participants.create(c.db, c.workspace_id, a))}
+    participant = await participants.create(
+        c.db, c.workspace_id, a, allow_private=c.state.settings.allow_private_urls
+    )
+    return {"data": participants.to_read(participant)}
 
 
 async def _schedule_session(c: Call, a: ScheduleSession) -> dict[str, Any]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from viva.auth.dependencies import require
 from viva.auth.service import Principal, check_account_slug
@@ -27,6 +27,10 @@ Writer = Annotated[Principal, Depends(require("candidates.write"))]
 Deleter = Annotated[Principal, Depends(require("candidates.delete"))]
 
 
+def _allow_private(request: Request) -> bool:
+    return bool(request.app.state.settings.allow_private_urls)
+
+
 @router.post(
     "",
     status_code=201,
@@ -34,8 +38,13 @@ Deleter = Annotated[Principal, Depends(require("candidates.delete"))]
     response_model=DataResponse[ParticipantRead],
     summary="Add a participant",
 )
-async def create_participant(db: DB, principal: Writer, body: ParticipantCreate) -> dict[str, Any]:
-    return {"data": service.to_read(await service.create(db, principal.workspace_id, body))}
+async def create_participant(
+    db: DB, request: Request, principal: Writer, body: ParticipantCreate
+) -> dict[str, Any]:
+    participant = await service.create(
+        db, principal.workspace_id, body, allow_private=_allow_private(request)
+    )
+    return {"data": service.to_read(participant)}
 
 
 @router.post(
@@ -44,9 +53,15 @@ async def create_participant(db: DB, principal: Writer, body: ParticipantCreate)
     response_model=DataResponse[BulkResult],
     summary="Add up to 500 participants; invalid or duplicate rows are skipped with a reason",
 )
-async def bulk_create_participants(db: DB, principal: Writer, body: BulkCreate) -> dict[str, Any]:
+async def bulk_create_participants(
+    db: DB, request: Request, principal: Writer, body: BulkCreate
+) -> dict[str, Any]:
     check_account_slug(principal, body.accountSlug)
-    return {"data": await service.create_many(db, principal.workspace_id, body.participants)}
+    return {
+        "data": await service.create_many(
+            db, principal.workspace_id, body.participants, allow_private=_allow_private(request)
+        )
+    }
 
 
 @router.get("", response_model=ListResponse[ParticipantRead], summary="List participants")
@@ -84,9 +99,12 @@ async def get_participant(db: DB, principal: Reader, participant_id: uuid.UUID) 
     "/{participant_id}", response_model=DataResponse[ParticipantRead], summary="Update a participant"
 )
 async def update_participant(
-    db: DB, principal: Writer, participant_id: uuid.UUID, body: ParticipantUpdate
+    db: DB, request: Request, principal: Writer, participant_id: uuid.UUID, body: ParticipantUpdate
 ) -> dict[str, Any]:
-    return {"data": service.to_read(await service.update(db, principal.workspace_id, participant_id, body))}
+    participant = await service.update(
+        db, principal.workspace_id, participant_id, body, allow_private=_allow_private(request)
+    )
+    return {"data": service.to_read(participant)}
 
 
 @router.delete(

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import AnyUrl, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,6 +14,7 @@ from viva.errors import ApiError, Conflict, NotFound, ValidationFailed, validati
 from viva.events import service as events
 from viva.jobs.service import enqueue
 from viva.kit.merge import merge_patch
+from viva.kit.net import blocked_host
 from viva.kit.pagination import Page, PageRequest
 from viva.models import Participant
 from viva.participants.repository import ParticipantRepository
@@ -74,6 +75,15 @@ def _build(data: ParticipantCreate) -> Participant:
     )
 
 
+def check_resume_url(url: AnyUrl | None, allow_private: bool) -> None:
+    """Refuse a resume_url the download would be refused for: kit.net's rule, applied again to
+    every connection when it is fetched."""
+    if url is not None and blocked_host(url.host or "", allow_private):
+        raise ValidationFailed.at(
+            ["resume_url"], "resume_url may not point at a private, loopback or link-local address"
+        )
+
+
 def _duplicate(email: str) -> Conflict:
     return Conflict(
         f"A participant with email {email} already exists for this template",
@@ -90,8 +100,11 @@ async def _flush_unique(db: AsyncSession, email: str) -> None:
         raise _duplicate(email) from None
 
 
-async def create(db: AsyncSession, workspace_id: uuid.UUID, data: ParticipantCreate) -> Participant:
+async def create(
+    db: AsyncSession, workspace_id: uuid.UUID, data: ParticipantCreate, *, allow_private: bool = False
+) -> Participant:
     """Create a participant; email is unique per (workspace, template)."""
+    check_resume_url(data.resume_url, allow_private)
     repo = ParticipantRepository(db, workspace_id)
     if data.template_id:
         await templates_service.get_template(db, workspace_id, data.template_id, data.template_field)
@@ -114,7 +127,9 @@ def _reason(error: ApiError) -> str:
     return error.message
 
 
-async def create_many(db: AsyncSession, workspace_id: uuid.UUID, rows: list[Any]) -> BulkResult:
+async def create_many(
+    db: AsyncSession, workspace_id: uuid.UUID, rows: list[Any], *, allow_private: bool = False
+) -> BulkResult:
     """Create up to 500 participants at once. Each row is checked on its own; rows that are
     invalid, name an unknown template, or duplicate an existing participant (or an earlier
     row) are skipped with the reason, and the rest are created together."""
@@ -126,6 +141,7 @@ async def create_many(db: AsyncSession, workspace_id: uuid.UUID, rows: list[Any]
         email = row.get("email") if isinstance(row, dict) and isinstance(row.get("email"), str) else None
         try:
             data = ParticipantCreate.model_validate(row)
+            check_resume_url(data.resume_url, allow_private)
         except ValidationError as exc:
             skipped.append(Skipped(index=index, email=email, reason=_reason(validation_error(exc))))
             continue
@@ -190,12 +206,19 @@ async def list_participants(
 
 
 async def update(
-    db: AsyncSession, workspace_id: uuid.UUID, participant_id: uuid.UUID, patch: ParticipantUpdate
+    db: AsyncSession,
+    workspace_id: uuid.UUID,
+    participant_id: uuid.UUID,
+    patch: ParticipantUpdate,
+    *,
+    allow_private: bool = False,
 ) -> Participant:
     """Apply a PATCH: absent fields stay, lists are replaced, and the nested objects (`profile`,
     `background`, `metadata`) merge key by key (`kit.merge.merge_patch`: null clears a key); the
     merged objects must pass the rules a new participant's do. A changed email or template is
     checked for duplicates again."""
+    """Apply a PATCH; a changed email or template is checked for duplicates again."""
+    check_resume_url(patch.resume_url, allow_private)
     participant = await get(db, workspace_id, participant_id)
     changes = patch.model_dump(mode="json", exclude_unset=True)
     if "pipeline_id" in changes:  # evaluation_template_id by its vendor name

@@ -5,7 +5,9 @@ the harness's frames: `ready`, then `start i` / `done i` for each test, then `en
 its own deadline, timed here, not by the sandbox. When a test times out, crashes the process,
 exhausts memory or sends anything out of sequence, that sandbox is killed and the remaining
 tests continue in a fresh one. Results are the code's return values (or stdout); comparing them
-with the expected outputs is the caller's job, outside the sandbox."""
+with the expected outputs is the caller's job, outside the sandbox: its `judge` sees each value
+in full as it arrives, and only a copy capped at 64 KiB of JSON is kept, so a batch never holds
+more than one large value in the server's memory."""
 
 from __future__ import annotations
 
@@ -16,13 +18,14 @@ import signal
 import textwrap
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
 from viva.sandbox import runtime
-from viva.sandbox.limits import Limits
+from viva.sandbox.limits import Limits, cap_value
 from viva.sandbox.process import Host, ProtocolViolation, Sandbox, SandboxUnavailable
 
 Language = Literal["python", "javascript", "typescript"]
@@ -42,6 +45,8 @@ TRANSPILE = [
     "--color=false",
     "--sourcefile=solution.ts",
 ]
+Judge = Callable[[int, Any], bool]
+"""Told a test's index and its full value (return value or stdout): did it pass?"""
 _OOM_MARKERS = ("heap out of memory", "Reached heap limit", "MemoryError", "Cannot allocate memory")
 
 
@@ -53,11 +58,15 @@ class TestInput:
 
 @dataclass
 class TestRun:
-    """What one test did. `value` is the return value (function mode) or stdout (stdin mode)."""
+    """What one test did. `value` is the return value (function mode) or stdout (stdin mode),
+    cut to the output limit when `value_truncated`; `matched` is the judge's verdict on the
+    whole value (None without a judge, or when the test did not run to the end)."""
 
     index: int
     status: RunStatus
     value: Any = None
+    value_truncated: bool = False
+    matched: bool | None = None
     error: str = ""
     stdout: str = ""
     stderr: str = ""
@@ -217,8 +226,10 @@ class Runner:
         entrypoint: str | None,
         limits: Limits,
         deadline: float,
+        judge: Judge | None = None,
     ) -> BatchResult:
-        """Run `tests` against `code`; stops at `deadline` (time.monotonic()) with what finished."""
+        """Run `tests` against `code`; stops at `deadline` (time.monotonic()) with what finished.
+        `judge` is asked about each finished test's full value before it is cut to size."""
         result = BatchResult()
         async with self._slots:
             filename = {"python": "solution.py", "javascript": "solution.js", "typescript": "solution.ts"}[
@@ -233,7 +244,7 @@ class Runner:
                 sandbox = await self._take(kind, limits.memory_mb)
                 try:
                     await self._batch(
-                        sandbox, code, filename, remaining, mode, entrypoint, limits, deadline, result
+                        sandbox, code, filename, remaining, mode, entrypoint, limits, deadline, result, judge
                     )
                 finally:
                     self._discard(sandbox)
@@ -252,6 +263,7 @@ class Runner:
         limits: Limits,
         deadline: float,
         result: BatchResult,
+        judge: Judge | None,
     ) -> None:
         # Every frame must carry this: the code can write to the result pipe (Node runs it in
         # the reporting process) but cannot know the nonce, so it cannot forge a frame.
@@ -266,6 +278,7 @@ class Runner:
                 # TypeScript is transpiled in the sandbox itself, by the pinned esbuild bound there.
                 "transpile": TRANSPILE if filename.endswith(".ts") else None,
                 "max_output": limits.max_output,
+                "max_value": limits.max_value,
                 "tests": [{"i": t.index, "input": t.input} for t in remaining],
             }
         )
@@ -339,7 +352,7 @@ class Runner:
                     oom = sandbox.oom_kills() > oom_seen
                     oom_seen = sandbox.oom_kills()
                 elapsed = (time.monotonic() - started) * 1000
-                result.runs.append(_finished(current, frame, elapsed, limits, oom))
+                result.runs.append(_finished(current, frame, elapsed, limits, oom, judge))
                 remaining.pop(0)
                 started = None
                 continue
@@ -370,7 +383,7 @@ class Runner:
 
 
 def _finished(
-    test: TestInput, frame: dict[str, Any], elapsed_ms: float, limits: Limits, oom: bool
+    test: TestInput, frame: dict[str, Any], elapsed_ms: float, limits: Limits, oom: bool, judge: Judge | None
 ) -> TestRun:
     def text(key: str) -> str:
         value = frame.get(key)
@@ -394,5 +407,8 @@ def _finished(
     if elapsed_ms > limits.time_ms:
         run.status = "timeout"
         run.error = f"Time limit of {limits.time_ms} ms exceeded"
+    if run.status == "ok":
+        if judge is not None:
+            run.matched = judge(test.index, run.value)
+        run.value, run.value_truncated = cap_value(run.value, limits.max_output)
     return run
-

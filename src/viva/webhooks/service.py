@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import uuid
 from datetime import timedelta
@@ -14,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from viva.errors import Conflict, NotFound, ValidationFailed
 from viva.jobs.service import enqueue
 from viva.kit import clock
-from viva.kit.net import is_public
+from viva.kit.net import blocked_host, host_kind
 from viva.kit.pagination import Page, PageRequest
 from viva.kit.secretbox import SecretBox
 from viva.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -31,25 +30,20 @@ from viva.webhooks.schemas import (
 from viva.webhooks.signing import new_secret
 
 ROTATION_OVERLAP = timedelta(hours=24)
-LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
 
 
 def check_url(url: AnyUrl, allow_private: bool) -> str:
     """https anywhere public; plain http and private hosts only when the operator allows
-    private targets (development), and then http only to loopback."""
-    host = (url.host or "").strip("[]").lower()
-    try:
-        literal = ipaddress.ip_address(host)
-    except ValueError:
-        literal = None
-    loopback = host in LOOPBACK_NAMES or (literal is not None and literal.is_loopback)
+    private targets (development), and then http only to loopback. The private-address rule is
+    kit.net's, the one every delivery's connection is held to."""
+    host = url.host or ""
     if url.scheme not in ("https", "http"):
         raise ValidationFailed.at(["url"], "Webhook URLs must be https")
-    if url.scheme == "http" and not (allow_private and loopback):
+    if url.scheme == "http" and not (allow_private and host_kind(host) == "loopback"):
         raise ValidationFailed.at(
             ["url"], "Webhook URLs must be https (plain http only to loopback in development)"
         )
-    if not allow_private and (loopback or (literal is not None and not is_public(str(literal)))):
+    if blocked_host(host, allow_private):
         raise ValidationFailed.at(
             ["url"], "Webhook URLs may not point at private, loopback or link-local addresses"
         )

@@ -25,6 +25,7 @@ const call = Function.prototype.call.bind(Function.prototype.call);
 const BufferFrom = Buffer.from;
 const BufferAlloc = Buffer.alloc;
 const BufferConcat = Buffer.concat;
+const BufferByteLength = Buffer.byteLength;
 const realReadFileSync = fs.readFileSync;
 const activeResources = process.getActiveResourcesInfo.bind(process);
 const setImmediateReal = setImmediate;
@@ -75,7 +76,10 @@ function capture(limit) {
   };
 }
 
+class TooLarge extends Error {}
+
 function describe(err) {
+  if (err instanceof TooLarge) return err.message;
   if (err && typeof err === "object" && typeof err.stack === "string") {
     // The harness's own frames say nothing to the candidate.
     return err.stack.split("\n").filter((l) => !l.includes("[eval]") && !l.includes("node:internal")).join("\n");
@@ -163,7 +167,12 @@ async function runTest(script, job, test, out, err) {
   if (typeof found !== "function") throw new ReferenceError(`the code defines no function named ${stringify(job.entrypoint)}`);
   let result = found(...test.input);
   if (result && typeof result.then === "function") result = await result;
-  return parse(encode(result, 0));
+  const text = encode(result, 0);
+  // Characters first (cheap, a lower bound of the bytes), so a huge string is never copied again.
+  if (text.length > job.max_value || BufferByteLength(text, "utf8") > job.max_value) {
+    throw new TooLarge(`The function returned a value of about ${BufferByteLength(text, "utf8")} bytes; the limit is ${job.max_value / 1048576} MiB of JSON`);
+  }
+  return parse(text);
 }
 
 async function main() {

@@ -18,7 +18,7 @@ _mdumps = _marshal.dumps
 _mloads = _marshal.loads
 _exit = _os._exit
 _RESULT_FD = int(_sys.argv[-1])  # the private pipe the server reads
-_MAX_RESULT = 4 * 1024 * 1024
+_MAX_VALUE = [2 * 1024 * 1024]  # the job's max_value: JSON bytes of a value that is judged at all
 _nonce = [None]  # the job's, set before candidate code runs; every frame after ready carries it
 
 
@@ -153,6 +153,15 @@ def _worker(code, job, go, back):
 _INTERFERED = (False, "interfered", "The program interfered with the test harness")
 
 
+def _too_large(size):
+    return (
+        False,
+        "error",
+        f"The function returned a value of about {size} bytes; "
+        f"the limit is {_MAX_VALUE[0] >> 20} MiB of JSON",
+    )
+
+
 def _outcome(raw, index):
     """What the worker said about test `index`, checked: (ok, kind, value-or-message)."""
     try:
@@ -163,7 +172,10 @@ def _outcome(raw, index):
         return _INTERFERED
     if kind == "ok":
         try:
-            return True, "ok", _decode(_encode(payload))
+            text = _encode(payload)
+            if len(text) > _MAX_VALUE[0]:  # characters: a lower bound of its bytes
+                return _too_large(len(text.encode("utf-8", "surrogatepass")))
+            return True, "ok", _decode(text)
         except (TypeError, ValueError):
             return (
                 False,
@@ -191,7 +203,8 @@ class _Worker:
         _os.close(back_w)
 
     def run(self, index):
-        """The worker's raw answer for test `index`, or None when it died on the way."""
+        """The worker's raw answer for test `index`, None when it died on the way, or its size
+        (an int, unread) when it is too large to be a value worth judging."""
         try:
             _write(self.go, index.to_bytes(4, "big"))
         except OSError:
@@ -200,8 +213,10 @@ class _Worker:
         if head is None:
             return None
         size = int.from_bytes(head, "big")
-        if size > _MAX_RESULT:
-            return b""
+        # marshal is about as compact as JSON for strings and larger for numbers: a worker's
+        # answer over 4x the value limit can't be a value under it, and is never read.
+        if size > 4 * _MAX_VALUE[0]:
+            return size
         return _read_exact(self.back, size)
 
     def end(self):
@@ -226,6 +241,7 @@ def main():
     job = _decode(_read_exact(0, int.from_bytes(size or b"\0\0\0\0", "big")).decode("utf-8"))
     _nonce[0] = job.pop("nonce")
     limit = job["max_output"]
+    _MAX_VALUE[0] = job["max_value"]
     _os.dup2(out, 1)
     _os.dup2(err, 2)
     try:
@@ -258,10 +274,8 @@ def main():
                 else f"The program exited during the test (status {_os.WEXITSTATUS(status)})"
             )
         else:
-            ok, kind, payload = (
-                _outcome(raw, test["i"]) if raw else (False, "interfered", "The result is over 4 MiB")
-            )
-            if kind == "interfered":  # what is left in its pipe can't be trusted: a new worker
+            ok, kind, payload = _too_large(raw) if isinstance(raw, int) else _outcome(raw, test["i"])
+            if kind == "interfered" or isinstance(raw, int):  # what is left in its pipe: a new worker
                 worker.end()
                 worker = None
                 kind = "error"

@@ -332,20 +332,19 @@
     const badge = document.createElement("span");
     badge.className = "badge";
     badge.textContent = result.status.replace("_", " ");
-    head.append(badge, ` ${result.hidden ? `Hidden test ${result.index + 1}` : result.name}`);
+    head.append(badge, ` ${result.name}`);
     item.append(head);
-    if (!result.hidden) {
-      const lines = [];
-      if (result.status === "failed") {
-        lines.push(`expected ${JSON.stringify(result.expected_output)}`, `got      ${JSON.stringify(result.actual_output)}`);
-      }
-      if (result.error) lines.push(result.error.trim());
-      if (result.stdout) lines.push(`printed: ${result.stdout.trim()}`);
-      if (lines.length) {
-        const pre = document.createElement("pre");
-        pre.textContent = lines.join("\n");
-        item.append(pre);
-      }
+    const lines = [];
+    if (result.status === "failed") {
+      const got = result.output_truncated ? `${JSON.stringify(result.actual_output)}… (cut)` : JSON.stringify(result.actual_output);
+      lines.push(`expected ${JSON.stringify(result.expected_output)}`, `got      ${got}`);
+    }
+    if (result.error) lines.push(result.error.trim());
+    if (result.stdout) lines.push(`printed: ${result.stdout.trim()}`);
+    if (lines.length) {
+      const pre = document.createElement("pre");
+      pre.textContent = lines.join("\n");
+      item.append(pre);
     }
     return item;
   }
@@ -366,6 +365,13 @@
     list.className = "code-result-list";
     list.append(...data.results.map(describeResult));
     parts.push(list);
+    if (data.hidden_total) {
+      // Only the count: which hidden tests passed would tell the candidate about their inputs.
+      const hidden = document.createElement("p");
+      hidden.className = "code-hidden-summary";
+      hidden.textContent = `Hidden tests: ${data.hidden_passed} of ${data.hidden_total} passed.`;
+      parts.push(hidden);
+    }
     el.codeResults.replaceChildren(...parts);
   }
 
