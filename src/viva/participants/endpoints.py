@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from viva.auth.dependencies import require
 from viva.auth.service import Principal
 from viva.db import DB
+from viva.errors import refuse_method
 from viva.kit.http import listing
 from viva.kit.pagination import PageRequest, page_params
 from viva.kit.schemas import DataResponse, ListResponse, query_text
@@ -65,6 +66,9 @@ async def list_participants(
         q=q,
     )
     return listing(page, service.to_read)
+
+
+router.add_api_route("/bulk", refuse_method, methods=["GET", "PATCH", "DELETE"], include_in_schema=False)
 
 
 @router.get("/{participant_id}", response_model=DataResponse[ParticipantRead], summary="Get a participant")

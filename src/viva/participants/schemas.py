@@ -7,7 +7,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AnyUrl, BaseModel, EmailStr, Field, field_validator
 
-from viva.kit.schemas import Label, Medium, Name, Short, StrictModel, Text255, Timestamp
+from viva.kit.schemas import (
+    Clearable,
+    Label,
+    Medium,
+    Name,
+    Short,
+    StrictModel,
+    Text255,
+    Timestamp,
+    UpdateModel,
+)
 
 Status = Literal["active", "archived"]
 ResumeStatus = Literal["none", "pending", "ready", "failed"]
@@ -89,16 +99,16 @@ class ParticipantCreate(ParticipantFields):
     email: EmailStr
 
 
-class ParticipantUpdate(StrictModel):
+class ParticipantUpdate(UpdateModel):
     name: Name | None = None
     email: EmailStr | None = None
-    evaluation_template_id: uuid.UUID | None = None
-    external_id: Text255 | None = None
-    phone: Annotated[str, Field(pattern=r"^[0-9+()\-. ]{3,50}$")] | None = None
+    evaluation_template_id: Clearable[uuid.UUID] = None
+    external_id: Clearable[Text255] = None
+    phone: Clearable[Annotated[str, Field(pattern=r"^[0-9+()\-. ]{3,50}$")]] = None
     tags: Tags | None = None
     profile: Profile | None = None
     background: Background | None = None
-    resume_url: AnyUrl | None = None
+    resume_url: Clearable[AnyUrl] = None
     metadata: dict[str, Any] | None = None
     status: Status | None = None
     pipeline_status: PipelineStatus | None = Field(

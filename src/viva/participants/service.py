@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from viva.errors import ApiError, Conflict, NotFound, ValidationFailed, validation_error
+from viva.errors import ApiError, Conflict, NotFound, validation_error
 from viva.events import service as events
 from viva.jobs.service import enqueue
 from viva.kit.pagination import Page, PageRequest
@@ -195,10 +195,6 @@ async def update(
     """Apply a PATCH; a changed email or template is checked for duplicates again."""
     participant = await get(db, workspace_id, participant_id)
     changes = patch.model_dump(mode="json", exclude_unset=True)
-    nullable = {"external_id", "phone", "resume_url", "evaluation_template_id"}
-    nulls = [k for k, v in changes.items() if v is None and k not in nullable]
-    if nulls:
-        raise ValidationFailed.at([nulls[0]], "Cannot be null")
     if "evaluation_template_id" in changes:
         changes["evaluation_template_id"] = patch.evaluation_template_id
         if patch.evaluation_template_id is not None:
