@@ -70,6 +70,7 @@ def _drop_null(schema: dict[str, Any], model: type[BaseModel]) -> None:
     Python needs `X | None = None` to tell "absent" apart; the wire contract does not."""
     for name, prop in schema.get("properties", {}).items():
         if _clears(model, name):
+            prop.setdefault("description", "null clears it")
             continue
         options = prop.pop("anyOf", None)
         if options is not None:
