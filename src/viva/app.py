@@ -221,6 +221,10 @@ def _custom_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
                     responses.setdefault("409", ref("Error", "Conflict; `code` says which"))
                 if method in ("post", "patch", "put"):
                     responses.setdefault("413", ref("Error", "Body too large"))
+                if "application/json" in op.get("requestBody", {}).get("content", {}):
+                    responses.setdefault(
+                        "415", ref("Error", "The body was not sent with Content-Type: application/json")
+                    )
                 if path.startswith(API_PREFIX + "/auth"):
                     responses.setdefault("401", ref("Error", "Wrong email or password / not signed in"))
                     responses.setdefault("403", ref("Error", "CSRF failure"))

@@ -5,6 +5,8 @@ Every error body is `{"error": <message>, ...}`; validation adds zod-style `issu
 
 from __future__ import annotations
 
+import re
+import weakref
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -12,8 +14,10 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 log = structlog.get_logger()
 
@@ -100,6 +104,17 @@ class Conflict(ApiError):
 class PayloadTooLarge(ApiError):
     status = 413
     message = "Request body too large"
+
+
+class UnsupportedMediaType(ApiError):
+    status = 415
+
+    def __init__(self, received: str | None) -> None:
+        got = f"it was sent as Content-Type: {received}" if received else "it had no Content-Type header"
+        super().__init__(
+            f"Send the request body as JSON with the header Content-Type: application/json; {got}",
+            code="unsupported_media_type",
+        )
 
 
 class Unprocessable(ApiError):
@@ -202,6 +217,38 @@ def validation_error(exc: ValidationError | RequestValidationError) -> ApiError:
     return ValidationFailed(issues_from_pydantic(errors))
 
 
+_METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+_Table = list[tuple[re.Pattern[str], int, frozenset[str]]]
+_tables: weakref.WeakKeyDictionary[Any, _Table] = weakref.WeakKeyDictionary()
+
+
+async def refuse_method(request: Request) -> None:
+    """Endpoint for the other methods of a literal path that a templated sibling would
+    otherwise take (PATCH /participants/bulk is a 405, not "bulk is not a valid id")."""
+    raise StarletteHTTPException(405)
+
+
+def allowed_methods(request: Request) -> str:
+    """A 405's `Allow`: every method a route serves at this path. FastAPI makes one route per
+    method, and Starlette's 405 names only the methods of the first route that matched. A
+    literal segment beats a parameter (/participants/bulk is not /participants/{id})."""
+    table = _tables.get(request.app)
+    if table is None:  # built at the first 405, when every route is registered
+        table = _tables[request.app] = [
+            (compile_path(route.path)[0], route.path.count("{"), frozenset(route.methods))
+            for route in iter_route_contexts(request.app.routes)
+            if route.path and route.methods and route.endpoint is not refuse_method
+        ]
+    path = request.scope["path"]
+    matches = [(params, methods) for pattern, params, methods in table if pattern.match(path)]
+    fewest = min((params for params, _ in matches), default=0)
+    allowed = {m for params, methods in matches if params == fewest for m in methods}
+    order = {m: i for i, m in enumerate(_METHOD_ORDER)}
+    return ", ".join(sorted(allowed, key=lambda m: (order.get(m, len(order)), m)))
+
+
 def render(error: ApiError) -> JSONResponse:
     return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
 
@@ -212,7 +259,12 @@ def install_handlers(app: FastAPI) -> None:
         return render(exc)
 
     @app.exception_handler(RequestValidationError)
-    async def _request_validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _request_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI hands a JSON route the raw bytes when the body was not declared JSON; say what
+        # is wrong with the request rather than "Expected object, received bytes".
+        raw = any(err.get("loc") == ("body",) and isinstance(err.get("input"), bytes) for err in exc.errors())
+        if raw:
+            return render(UnsupportedMediaType(request.headers.get("content-type")))
         return render(validation_error(exc))
 
     @app.exception_handler(ValidationError)
@@ -220,14 +272,17 @@ def install_handlers(app: FastAPI) -> None:
         return render(validation_error(exc))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         messages = {
             404: "Not found",
             405: "Method not allowed",
             413: "Request body too large",
             415: "Send the body as application/json",
         }
-        error = ApiError(messages.get(exc.status_code, str(exc.detail)))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = allowed_methods(request)
+        error = ApiError(messages.get(exc.status_code, str(exc.detail)), headers=headers)
         error.status = exc.status_code
         return render(error)
 

@@ -7,7 +7,19 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from viva.kit.schemas import Label, LongText, Name, ReadModel, StrictModel, Text50, Text4000, Timestamp
+from viva.kit.schemas import (
+    Clearable,
+    Flag,
+    Label,
+    LongText,
+    Name,
+    ReadModel,
+    StrictModel,
+    Text50,
+    Text4000,
+    Timestamp,
+    UpdateModel,
+)
 
 UseCase = Literal["hiring", "admissions", "training", "custom_api"]
 Tone = Literal["friendly", "professional", "strict", "challenging"]
@@ -65,10 +77,10 @@ class Context(StrictModel):
 
 
 class Output(StrictModel):
-    includeTranscript: bool = True
-    includeScoreBreakdown: bool = True
-    includeRecommendation: bool = True
-    includeImprovementFeedback: bool = True
+    includeTranscript: Flag = True
+    includeScoreBreakdown: Flag = True
+    includeRecommendation: Flag = True
+    includeImprovementFeedback: Flag = True
 
 
 class AgentProfileCreate(StrictModel):
@@ -81,7 +93,7 @@ class AgentProfileCreate(StrictModel):
     context: Context = Context()
     output: Output = Output()
     additionalInstructions: LongText | None = None
-    isPublic: bool = False
+    isPublic: Flag = False
 
     @model_validator(mode="after")
     def _rubric_rules(self) -> AgentProfileCreate:
@@ -137,7 +149,7 @@ class AgentProfileCreate(StrictModel):
         return self
 
 
-class AgentProfileUpdate(StrictModel):
+class AgentProfileUpdate(UpdateModel):
     """Every field optional; nested objects merge field by field, lists are replaced."""
 
     name: Name | None = None
@@ -148,8 +160,8 @@ class AgentProfileUpdate(StrictModel):
     scoring: Scoring | None = None
     context: Context | None = None
     output: Output | None = None
-    additionalInstructions: LongText | None = None
-    isPublic: bool | None = None
+    additionalInstructions: Clearable[LongText] = None
+    isPublic: Flag | None = None
 
 
 class AgentProfileFork(StrictModel):

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_validator
 
-from viva.kit.schemas import NoNul, StrictModel
+from viva.kit.schemas import NOT_BLANK, Flag, NoNul, StrictModel
 
 LANGUAGES = ("python", "javascript", "typescript")
 NOT_BATCHED = (
@@ -62,16 +62,20 @@ class TestCase(StrictModel):
     tolerance: Annotated[float, Field(ge=0, le=1e6)] = Field(
         default=1e-6, description="For the float checker: the largest allowed absolute or relative difference"
     )
-    hidden: bool = Field(
+    hidden: Flag = Field(
         default=False, description="Report only this test's status, never its data or output"
     )
 
 
 class CodeExecutionCreate(StrictModel):
     language: Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=40)] = Field(
-        description="python, javascript or typescript"
+        description="python, javascript or typescript (the others listed answer 422: no batched tests)",
+        # The server also takes any case and surrounding spaces; the document names the canonical values.
+        json_schema_extra={"enum": [*LANGUAGES, *NOT_BATCHED]},
     )
-    code: Annotated[str, NoNul] = Field(description="The program, at most 64 KiB of UTF-8")
+    code: Annotated[str, NoNul] = Field(
+        description="The program, at most 64 KiB of UTF-8", json_schema_extra={"pattern": NOT_BLANK}
+    )
     test_cases: Annotated[list[TestCase], Field(min_length=1, max_length=MAX_TESTS)] | None = Field(
         default=None, description="Batched execution: every test runs in one sandboxed process"
     )

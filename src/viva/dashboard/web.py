@@ -30,6 +30,7 @@ from viva.auth.service import Principal
 from viva.db import DB
 from viva.errors import ApiError, Forbidden, NotFound, Unauthorized, validation_error
 from viva.kit.pagination import MAX_PAGE_SIZE, Page, PageRequest
+from viva.kit.schemas import FORM
 from viva.workspaces import service as workspaces
 
 PREFIX = "/dashboard"
@@ -294,7 +295,7 @@ def flatten(value: Any, lists: Iterable[str] = (), prefix: str = "") -> dict[str
 def parse(model: type[M], payload: Any) -> M:
     """Validate a form's payload with the API's schema, raising the API's 400."""
     try:
-        return model.model_validate(payload)
+        return model.model_validate(payload, context=FORM)
     except ValidationError as exc:
         raise validation_error(exc) from None
 

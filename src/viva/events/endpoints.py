@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -13,7 +12,7 @@ from viva.db import DB
 from viva.events import service
 from viva.kit.http import listing
 from viva.kit.pagination import PageRequest, page_params
-from viva.kit.schemas import ListResponse
+from viva.kit.schemas import ListResponse, QueryDateTime
 from viva.webhooks.schemas import EventName
 from viva.webhooks.service import envelope
 
@@ -37,7 +36,7 @@ async def list_events(
     principal: Annotated[Principal, Depends(require("events.read"))],
     paging: Annotated[PageRequest, Depends(page_params("occurred_at"))],
     type: Annotated[EventName | None, Query(description="One event type, e.g. session.created")] = None,
-    since: Annotated[datetime | None, Query(description="ISO 8601; events at or after it")] = None,
+    since: Annotated[QueryDateTime | None, Query(description="ISO 8601; events at or after it")] = None,
     session_id: Annotated[uuid.UUID | None, Query()] = None,
     participant_id: Annotated[uuid.UUID | None, Query()] = None,
 ) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from viva.auth.dependencies import require
 from viva.auth.service import Principal, check_account_slug
 from viva.db import DB
+from viva.errors import refuse_method
 from viva.kit.http import CREATED, CREATED_AS_200, listing
 from viva.kit.pagination import PageRequest, page_params
 from viva.kit.schemas import DataResponse, ListResponse, query_text
@@ -88,6 +89,9 @@ async def list_participants(
         q=q,
     )
     return listing(page, service.to_read)
+
+
+router.add_api_route("/bulk", refuse_method, methods=["GET", "PATCH", "DELETE"], include_in_schema=False)
 
 
 @router.get("/{participant_id}", response_model=DataResponse[ParticipantRead], summary="Get a participant")

@@ -8,7 +8,17 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import AnyUrl, BaseModel, EmailStr, Field, field_validator, model_validator
 
 from viva.errors import ValidationFailed
-from viva.kit.schemas import Label, Medium, Name, Short, StrictModel, Text255, Timestamp
+from viva.kit.schemas import (
+    Clearable,
+    Label,
+    Medium,
+    Name,
+    Short,
+    StrictModel,
+    Text255,
+    Timestamp,
+    UpdateModel,
+)
 
 Status = Literal["active", "archived"]
 ResumeStatus = Literal["none", "pending", "ready", "failed"]
@@ -84,8 +94,11 @@ class PipelineAlias(StrictModel):
 
     @model_validator(mode="after")
     def _one_template(self) -> Self:
+        # Two names for one field: they may not name two templates. A null beside an id is the
+        # id (so `"pipeline_id": null` next to a template id is not a contradiction).
         both = {"pipeline_id", "evaluation_template_id"} <= self.model_fields_set
-        if both and self.pipeline_id != self.evaluation_template_id:
+        ids = (self.pipeline_id, self.evaluation_template_id)
+        if both and None not in ids and ids[0] != ids[1]:
             raise ValidationFailed.at(
                 ["pipeline_id"],
                 "pipeline_id is the evaluation template; it differs from evaluation_template_id (send one)",
@@ -96,12 +109,14 @@ class PipelineAlias(StrictModel):
     def template_field(self) -> str:
         """The request field that named the template, for errors about it."""
         sent = self.model_fields_set
-        only_pipeline = "pipeline_id" in sent and "evaluation_template_id" not in sent
+        only_pipeline = "pipeline_id" in sent and (
+            "evaluation_template_id" not in sent or self.evaluation_template_id is None
+        )
         return "pipeline_id" if only_pipeline else "evaluation_template_id"
 
     @property
     def template_id(self) -> uuid.UUID | None:
-        return self.pipeline_id if self.template_field == "pipeline_id" else self.evaluation_template_id
+        return self.pipeline_id or self.evaluation_template_id
 
 
 class ParticipantFields(PipelineAlias):
@@ -129,15 +144,17 @@ MERGED = (
 )
 
 
-class ParticipantUpdate(PipelineAlias):
+class ParticipantUpdate(UpdateModel, PipelineAlias):
+    evaluation_template_id: Clearable[uuid.UUID] = None
+    pipeline_id: Clearable[uuid.UUID] = Field(default=None, description=PIPELINE_ID)
     name: Name | None = None
     email: EmailStr | None = None
-    external_id: Text255 | None = None
-    phone: Annotated[str, Field(pattern=r"^[0-9+()\-. ]{3,50}$")] | None = None
+    external_id: Clearable[Text255] = None
+    phone: Clearable[Annotated[str, Field(pattern=r"^[0-9+()\-. ]{3,50}$")]] = None
     tags: Tags | None = None
     profile: Profile | None = Field(default=None, description=MERGED)
     background: Background | None = Field(default=None, description=MERGED)
-    resume_url: AnyUrl | None = None
+    resume_url: Clearable[AnyUrl] = None
     metadata: dict[str, Any] | None = Field(default=None, description=MERGED)
     status: Status | None = None
     pipeline_status: PipelineStatus | None = Field(

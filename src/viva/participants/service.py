@@ -217,17 +217,12 @@ async def update(
     `background`, `metadata`) merge key by key (`kit.merge.merge_patch`: null clears a key); the
     merged objects must pass the rules a new participant's do. A changed email or template is
     checked for duplicates again."""
-    """Apply a PATCH; a changed email or template is checked for duplicates again."""
     check_resume_url(patch.resume_url, allow_private)
     participant = await get(db, workspace_id, participant_id)
     changes = patch.model_dump(mode="json", exclude_unset=True)
     if "pipeline_id" in changes:  # evaluation_template_id by its vendor name
         del changes["pipeline_id"]
         changes["evaluation_template_id"] = patch.template_id
-    nullable = {"external_id", "phone", "resume_url", "evaluation_template_id"}
-    nulls = [k for k, v in changes.items() if v is None and k not in nullable]
-    if nulls:
-        raise ValidationFailed.at([nulls[0]], "Cannot be null")
     current = {
         "profile": participant.profile,
         "background": participant.background,

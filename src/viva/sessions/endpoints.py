@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
@@ -13,7 +12,7 @@ from viva.email import service as email
 from viva.errors import Forbidden, ValidationFailed
 from viva.kit.http import CREATED_AS_200, listing
 from viva.kit.pagination import PageRequest, page_params
-from viva.kit.schemas import DataResponse, ListResponse, query_text
+from viva.kit.schemas import DataResponse, ListResponse, QueryDateTime, query_text
 from viva.models import InterviewSession
 from viva.pipeline import service as pipeline
 from viva.recordings import service as recordings
@@ -92,7 +91,7 @@ async def list_sessions(
     external_id: Annotated[str | None, query_text(255)] = None,
     review_status: Annotated[ReviewStatus | None, Query()] = None,
     passed: Annotated[bool | None, Query()] = None,
-    updated_since: Annotated[datetime | None, Query(description="ISO 8601, for ATS sync")] = None,
+    updated_since: Annotated[QueryDateTime | None, Query(description="ISO 8601, for ATS sync")] = None,
 ) -> dict[str, Any]:
     if updated_since is not None and updated_since.tzinfo is None:
         raise ValidationFailed.at(["updated_since"], "Include a timezone, e.g. 2026-06-02T07:48:31Z")

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from viva.kit import timezones
-from viva.kit.schemas import Label, NoNul, StrictModel, Timestamp, bounded
+from viva.kit.schemas import Flag, Label, NoNul, StrictModel, Timestamp, bounded
 
 Status = Literal["scheduled", "in_progress", "completed", "failed", "cancelled"]
 ReviewStatus = Literal["not_required", "pending", "approved", "rejected"]
@@ -36,7 +36,7 @@ class SessionCreate(StrictModel):
         default=None, description="Never shown to the candidate"
     )
     language: Language | None = Field(default=None, description="Defaults to the template's")
-    force: bool = Field(default=False, description="Schedule even if an open session exists")
+    force: Flag = Field(default=False, description="Schedule even if an open session exists")
     accountSlug: str | None = Field(default=None, description="Accepted for compatibility")  # noqa: N815
 
     _aware = field_validator("scheduled_at")(aware)

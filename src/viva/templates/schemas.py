@@ -5,7 +5,19 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from viva.kit.schemas import Label, Language, LongText, Name, Short, StrictModel, StringList, Timestamp
+from viva.kit.schemas import (
+    Clearable,
+    Flag,
+    Label,
+    Language,
+    LongText,
+    Name,
+    Short,
+    StrictModel,
+    StringList,
+    Timestamp,
+    UpdateModel,
+)
 
 UseCase = Literal["hiring", "admissions", "training", "custom_api"]
 SuccessOutcome = Literal[
@@ -69,16 +81,16 @@ class TemplateCreate(TemplateFields):
     )
 
 
-class TemplateUpdate(StrictModel):
+class TemplateUpdate(UpdateModel):
     template_name: Name | None = None
     use_case: UseCase | None = None
     success_outcome: SuccessOutcome | None = None
-    description: LongText | None = None
-    objective: LongText | None = None
-    requirements: LongText | None = None
-    industry: Short | None = None
-    ai_context: LongText | None = None
-    level: Short | None = None
+    description: Clearable[LongText] = None
+    objective: Clearable[LongText] = None
+    requirements: Clearable[LongText] = None
+    industry: Clearable[Short] = None
+    ai_context: Clearable[LongText] = None
+    level: Clearable[Short] = None
     skills: StringList | None = None
     soft_skills: StringList | None = None
     default_duration_minutes: Duration | None = None
@@ -101,23 +113,25 @@ class StageCreate(StrictModel):
     pass_threshold: float | None = Field(
         default=None, ge=0, le=100, description="Percent of the scale's maximum; absent: no bar"
     )
-    allow_retake: bool = False
+    allow_retake: Flag = False
     max_attempts: int | None = Field(default=None, ge=1, le=100, description="1, or 3 with allow_retake")
     automation_rule: AutomationRule = "none"
     status: Status = "active"
 
 
-class StageUpdate(StrictModel):
+class StageUpdate(UpdateModel):
     evaluation_template_id: uuid.UUID | None = Field(default=None, description="Cannot change")
     type: Label | None = None
     stage_name: Name | None = None
     stage_type: StageType | None = None
-    agent_profile_id: uuid.UUID | None = None
+    agent_profile_id: Clearable[uuid.UUID] = Field(default=None, description="null unassigns the profile")
     stage_order: int | None = Field(default=None, ge=0, le=1000)
     duration_minutes: Duration | None = None
     difficulty: Difficulty | None = None
-    pass_threshold: float | None = Field(default=None, ge=0, le=100)
-    allow_retake: bool | None = None
+    pass_threshold: Clearable[float] = Field(
+        default=None, ge=0, le=100, description="null removes the stage's bar (the rubric's applies)"
+    )
+    allow_retake: Flag | None = None
     max_attempts: int | None = Field(default=None, ge=1, le=100)
     automation_rule: AutomationRule | None = None
     status: Status | None = None

@@ -78,13 +78,9 @@ async def list_templates(
 async def update_template(
     db: AsyncSession, workspace_id: uuid.UUID, template_id: uuid.UUID, patch: TemplateUpdate
 ) -> EvaluationTemplate:
-    """Apply a PATCH. Fields sent as null are refused where the field cannot be empty."""
+    """Apply a PATCH (null, where the schema allows it, clears an optional field)."""
     template = await get_template(db, workspace_id, template_id)
     changes = patch.model_dump(exclude_unset=True)
-    nullable = {"description", "objective", "requirements", "industry", "ai_context", "level"}
-    nulls = [k for k, v in changes.items() if v is None and k not in nullable]
-    if nulls:
-        raise ValidationFailed.at([nulls[0]], "Cannot be null")
     for key, value in changes.items():
         setattr(template, key, value)
     await db.flush()
@@ -185,10 +181,6 @@ async def update_stage(
             ["evaluation_template_id"],
             "A stage cannot move to another template; create a stage there instead",
         )
-    nullable = {"agent_profile_id", "pass_threshold"}
-    nulls = [k for k, v in changes.items() if v is None and k not in nullable]
-    if nulls:
-        raise ValidationFailed.at([nulls[0]], "Cannot be null")
     if "agent_profile_id" in changes:
         await _check_profile(db, workspace_id, changes["agent_profile_id"])
     if changes.get("allow_retake") and "max_attempts" not in changes and stage.max_attempts == 1:

@@ -5,7 +5,7 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import AnyUrl, BaseModel, Field, field_validator
 
-from viva.kit.schemas import LongText, StrictModel, Timestamp
+from viva.kit.schemas import Clearable, Flag, LongText, StrictModel, Timestamp, UpdateModel
 
 EventName = Literal[
     "session.created",
@@ -26,7 +26,16 @@ EventName = Literal[
 ]
 EventType = Literal["*", EventName]  # what an endpoint subscribes to: "*" is every event
 EVENT_TYPES: tuple[str, ...] = get_args(EventName)
-Events = Annotated[list[EventType], Field(min_length=1, max_length=len(EVENT_TYPES) + 1)]
+Events = Annotated[
+    list[EventType],
+    Field(
+        min_length=1,
+        max_length=len(EVENT_TYPES) + 1,
+        description='["*"] for every event, or a list of event types (repeats are ignored)',
+        # "*" is all or nothing: either every entry is "*" or none is.
+        json_schema_extra={"anyOf": [{"items": {"const": "*"}}, {"items": {"enum": list(EVENT_TYPES)}}]},
+    ),
+]
 
 
 def _events(value: list[str] | None) -> list[str] | None:
@@ -41,16 +50,16 @@ class EndpointCreate(StrictModel):
     url: AnyUrl = Field(description="https URL (http to loopback only when VIVA_ALLOW_PRIVATE_URLS)")
     events: Events = ["*"]
     description: LongText | None = None
-    enabled: bool = True
+    enabled: Flag = True
 
     _events = field_validator("events")(_events)
 
 
-class EndpointUpdate(StrictModel):
+class EndpointUpdate(UpdateModel):
     url: AnyUrl | None = None
     events: Events | None = None
-    description: LongText | None = None
-    enabled: bool | None = None
+    description: Clearable[LongText] = None
+    enabled: Flag | None = None
 
     _events = field_validator("events")(_events)
 

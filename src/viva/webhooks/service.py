@@ -98,9 +98,6 @@ async def update(
 ) -> WebhookEndpoint:
     endpoint = await get(db, workspace_id, endpoint_id)
     changes = patch.model_dump(exclude_unset=True)
-    nulls = [k for k, v in changes.items() if v is None and k != "description"]
-    if nulls:
-        raise ValidationFailed.at([nulls[0]], "Cannot be null")
     if patch.url is not None:
         endpoint.url = check_url(patch.url, allow_private)
     if patch.events is not None:
