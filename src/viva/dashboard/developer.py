@@ -33,6 +33,7 @@ from viva.dashboard.web import (
 from viva.db import DB
 from viva.email import service as email
 from viva.errors import NotFound, ValidationFailed
+from viva.kit.http import allow_private_urls
 from viva.webhooks import service as webhooks
 from viva.webhooks.schemas import EVENT_TYPES, EndpointCreate, EndpointUpdate
 from viva.workspaces import service as workspaces
@@ -137,10 +138,6 @@ async def revoke_connected_app(db: DB, client_id: uuid.UUID, viewer: Viewer = Ad
 # ------------------------------------------------------------------ webhooks
 
 
-def _allow_private(request: Request) -> bool:
-    return bool(request.app.state.settings.allow_private_urls)
-
-
 @router.get("/webhooks")
 async def list_webhooks(db: DB, request: Request, viewer: Viewer = HookReader) -> Response:
     page = await webhooks.list_endpoints(db, viewer.workspace_id, page_request(request))
@@ -193,7 +190,7 @@ async def create_webhook(db: DB, request: Request, viewer: Viewer = HookWriter) 
 
     async def create() -> Any:
         body = parse(EndpointCreate, _hook_payload(items))
-        return await webhooks.create(db, viewer.workspace_id, body, box, _allow_private(request))
+        return await webhooks.create(db, viewer.workspace_id, body, box, allow_private_urls(request))
 
     endpoint, errors = await attempt(db, create)
     if errors:
@@ -264,7 +261,7 @@ async def update_webhook(
 
     async def update() -> Any:
         body = parse(EndpointUpdate, _hook_payload(items))
-        return await webhooks.update(db, viewer.workspace_id, endpoint_id, body, _allow_private(request))
+        return await webhooks.update(db, viewer.workspace_id, endpoint_id, body, allow_private_urls(request))
 
     _, errors = await attempt(db, update)
     if errors:

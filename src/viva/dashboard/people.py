@@ -32,6 +32,7 @@ from viva.dashboard.web import (
 )
 from viva.db import DB
 from viva.errors import ApiError, validation_error
+from viva.kit.http import allow_private_urls
 from viva.kit.pagination import PageRequest
 from viva.participants import service
 from viva.participants.schemas import MAX_BULK, ParticipantCreate, ParticipantUpdate
@@ -98,10 +99,6 @@ async def _form(
     )
 
 
-def _allow_private(request: Request) -> bool:
-    return bool(request.app.state.settings.allow_private_urls)
-
-
 @router.get("")
 async def list_participants(db: DB, request: Request, viewer: Viewer = Reader) -> Response:
     query = request.query_params
@@ -143,7 +140,7 @@ async def create_participant(db: DB, request: Request, viewer: Viewer = Writer) 
 
     async def create() -> Any:
         body = parse(ParticipantCreate, unflatten(items, lists=LISTS))
-        return await service.create(db, viewer.workspace_id, body, allow_private=_allow_private(request))
+        return await service.create(db, viewer.workspace_id, body, allow_private=allow_private_urls(request))
 
     participant, errors = await attempt(db, create)
     if errors:
@@ -223,7 +220,7 @@ async def import_csv(db: DB, request: Request, viewer: Viewer = Writer) -> Respo
         rows = rows[:MAX_BULK] if isinstance(rows, list) else []
         if not request.headers.get("hx-request"):  # without script: every row in one request
             result = await service.create_many(
-                db, viewer.workspace_id, rows, allow_private=_allow_private(request)
+                db, viewer.workspace_id, rows, allow_private=allow_private_urls(request)
             )
             progress = _progress(
                 rows, len(rows), len(result.created), [x.model_dump() for x in result.skipped]
@@ -277,7 +274,10 @@ async def _import_chunk(request: Request, viewer: Viewer, db: DB, rows: list[Any
     raw_skipped = form.get("skipped")
     skipped = json.loads(raw_skipped) if isinstance(raw_skipped, str) and raw_skipped else []
     result = await service.create_many(
-        db, viewer.workspace_id, rows[offset : offset + IMPORT_CHUNK], allow_private=_allow_private(request)
+        db,
+        viewer.workspace_id,
+        rows[offset : offset + IMPORT_CHUNK],
+        allow_private=allow_private_urls(request),
     )
     created += len(result.created)
     skipped += [{**s.model_dump(), "index": s.index + offset} for s in result.skipped]
@@ -355,7 +355,7 @@ async def update_participant(
             viewer.workspace_id,
             participant_id,
             parse(ParticipantUpdate, payload),
-            allow_private=_allow_private(request),
+            allow_private=allow_private_urls(request),
         )
 
     _, errors = await attempt(db, update)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
 from viva.kit.pagination import Page
@@ -47,3 +48,9 @@ def one_of_body(*models: type[BaseModel]) -> dict[str, Any]:
 
 def listing(page: Page[Any], convert: Any) -> dict[str, Any]:
     return {"data": [convert(item) for item in page.items], "meta": page.meta()}
+
+
+def allow_private_urls(request: Request) -> bool:
+    """Whether this server may reach private addresses (`VIVA_ALLOW_PRIVATE_URLS`, development):
+    the rule for every URL a caller gives, checked when it is given and again when dialled."""
+    return bool(request.app.state.settings.allow_private_urls)

@@ -9,7 +9,7 @@ from viva.auth.dependencies import require
 from viva.auth.service import Principal, check_account_slug
 from viva.db import DB
 from viva.errors import refuse_method
-from viva.kit.http import CREATED, CREATED_AS_200, listing
+from viva.kit.http import CREATED, CREATED_AS_200, allow_private_urls, listing
 from viva.kit.pagination import PageRequest, page_params
 from viva.kit.schemas import DataResponse, ListResponse, query_text
 from viva.participants import service
@@ -28,10 +28,6 @@ Writer = Annotated[Principal, Depends(require("candidates.write"))]
 Deleter = Annotated[Principal, Depends(require("candidates.delete"))]
 
 
-def _allow_private(request: Request) -> bool:
-    return bool(request.app.state.settings.allow_private_urls)
-
-
 @router.post(
     "",
     status_code=201,
@@ -43,7 +39,7 @@ async def create_participant(
     db: DB, request: Request, principal: Writer, body: ParticipantCreate
 ) -> dict[str, Any]:
     participant = await service.create(
-        db, principal.workspace_id, body, allow_private=_allow_private(request)
+        db, principal.workspace_id, body, allow_private=allow_private_urls(request)
     )
     return {"data": service.to_read(participant)}
 
@@ -60,7 +56,7 @@ async def bulk_create_participants(
     check_account_slug(principal, body.accountSlug)
     return {
         "data": await service.create_many(
-            db, principal.workspace_id, body.participants, allow_private=_allow_private(request)
+            db, principal.workspace_id, body.participants, allow_private=allow_private_urls(request)
         )
     }
 
@@ -106,7 +102,7 @@ async def update_participant(
     db: DB, request: Request, principal: Writer, participant_id: uuid.UUID, body: ParticipantUpdate
 ) -> dict[str, Any]:
     participant = await service.update(
-        db, principal.workspace_id, participant_id, body, allow_private=_allow_private(request)
+        db, principal.workspace_id, participant_id, body, allow_private=allow_private_urls(request)
     )
     return {"data": service.to_read(participant)}
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from viva.auth.dependencies import require
 from viva.auth.service import Principal
 from viva.db import DB
-from viva.kit.http import CREATED
+from viva.kit.http import CREATED, allow_private_urls
 from viva.kit.pagination import PageRequest, page_params
 from viva.kit.schemas import DataResponse, ListResponse
 from viva.webhooks import service
@@ -26,10 +26,6 @@ Reader = Annotated[Principal, Depends(require("webhooks.read"))]
 Writer = Annotated[Principal, Depends(require("webhooks.write"))]
 
 
-def _allow_private(request: Request) -> bool:
-    return bool(request.app.state.settings.allow_private_urls)
-
-
 @router.post(
     "",
     status_code=201,
@@ -41,7 +37,7 @@ async def create_endpoint(
     db: DB, principal: Writer, request: Request, body: EndpointCreate
 ) -> dict[str, Any]:
     box = request.app.state.secrets
-    endpoint = await service.create(db, principal.workspace_id, body, box, _allow_private(request))
+    endpoint = await service.create(db, principal.workspace_id, body, box, allow_private_urls(request))
     return {"data": service.with_secret(endpoint, box)}
 
 
@@ -68,7 +64,9 @@ async def get_endpoint(db: DB, principal: Reader, endpoint_id: uuid.UUID) -> dic
 async def update_endpoint(
     db: DB, principal: Writer, request: Request, endpoint_id: uuid.UUID, body: EndpointUpdate
 ) -> dict[str, Any]:
-    endpoint = await service.update(db, principal.workspace_id, endpoint_id, body, _allow_private(request))
+    endpoint = await service.update(
+        db, principal.workspace_id, endpoint_id, body, allow_private_urls(request)
+    )
     return {"data": service.to_read(endpoint)}
 
 
