@@ -36,6 +36,8 @@ REFRESH_TTL = timedelta(days=30)
 CODE_TTL = timedelta(minutes=5)
 # From the client's redirect to the consent page until the person decides.
 CONSENT_TTL = timedelta(minutes=15)
+# How long dead codes and tokens stay before the hourly purge deletes them (a grace for clock skew).
+KEEP_DEAD = timedelta(days=1)
 
 
 class ConsentExpired(ApiError):
@@ -341,3 +343,8 @@ async def revoke_client(db: AsyncSession, workspace_id: uuid.UUID, client_id: uu
             row.revoked_at = now
     await tokens.retire_unused_codes(client_id, now)
     return client.name or "Unnamed app"
+
+
+async def purge_expired(db: AsyncSession) -> None:
+    """Forget codes and tokens a day after they stopped being usable (the `auth.oauth_purge` job)."""
+    await repository.purge_dead_oauth(db, clock.now() - KEEP_DEAD)

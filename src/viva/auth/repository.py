@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from viva.kit.repository import WorkspaceRepository
@@ -119,3 +119,11 @@ async def revoke_oauth_family(db: AsyncSession, family_id: uuid.UUID, now: datet
         .where(OAuthToken.family_id == family_id, OAuthToken.revoked_at.is_(None))
         .values(revoked_at=now)
     )
+
+
+async def purge_dead_oauth(db: AsyncSession, before: datetime) -> None:
+    """Delete codes that expired and tokens whose refresh token expired before `before`: nothing
+    can be exchanged for them any more, and a rotated refresh token is kept until then so that
+    presenting it again still revokes its family."""
+    await db.execute(delete(OAuthAuthorizationCode).where(OAuthAuthorizationCode.expires_at < before))
+    await db.execute(delete(OAuthToken).where(OAuthToken.refresh_expires_at < before))

@@ -73,4 +73,5 @@ TASK_MODULES = (
     "viva.participants.tasks",
     "viva.scoring.tasks",
     "viva.recordings.tasks",
+    "viva.auth.tasks",
 )
