@@ -13,6 +13,7 @@ from viva.interview.core import (
     InterviewConfig,
     Move,
     PoseCodingTask,
+    Respond,
     Turn,
     Wait,
     WrapUp,
@@ -124,18 +125,26 @@ def simulate(
         if isinstance(move, Wait):
             t = move.until_seconds
             continue
-        if isinstance(move, Ask):
-            if move.intro:
-                transcript.append(Turn("interviewer", move.intro, t, None, "intro"))
-            transcript.append(Turn("interviewer", move.question, t, move.dimension, "question"))
-        elif isinstance(move, FollowUp):
-            transcript.append(Turn("interviewer", move.prompt, t, move.dimension, "follow_up"))
-        elif isinstance(move, PoseCodingTask):
-            transcript.append(Turn("interviewer", move.task, t, move.dimension, "coding_task"))
-        elif isinstance(move, WrapUp):
-            transcript.append(Turn("interviewer", move.text, t, None, "wrap_up"))
+        spoken = move
+        if isinstance(move, Respond):
+            transcript.append(Turn("interviewer", move.text, t, move.dimension, "reply"))
+            if isinstance(move.then, End):
+                return transcript, moves, t
+            spoken = move.then or move
+        if isinstance(spoken, Respond):
+            pass  # the candidate has the floor again, on the same question
+        elif isinstance(spoken, Ask):
+            if spoken.intro:
+                transcript.append(Turn("interviewer", spoken.intro, t, None, "intro"))
+            transcript.append(Turn("interviewer", spoken.question, t, spoken.dimension, "question"))
+        elif isinstance(spoken, FollowUp):
+            transcript.append(Turn("interviewer", spoken.prompt, t, spoken.dimension, "follow_up"))
+        elif isinstance(spoken, PoseCodingTask):
+            transcript.append(Turn("interviewer", spoken.task, t, spoken.dimension, "coding_task"))
+        elif isinstance(spoken, WrapUp):
+            transcript.append(Turn("interviewer", spoken.text, t, None, "wrap_up"))
         t += speak_seconds
-        transcript.append(Turn("candidate", answer(move, n), t, None, "answer"))
+        transcript.append(Turn("candidate", answer(spoken, n), t, None, "answer"))
         t += answer_seconds
     raise AssertionError("the interview did not end")
 

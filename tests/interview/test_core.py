@@ -22,6 +22,7 @@ from viva.interview.core import (
     InterviewConfig,
     Move,
     PoseCodingTask,
+    Respond,
     Turn,
     Wait,
     WrapUp,
@@ -276,3 +277,49 @@ def test_from_data_defaults() -> None:
 )
 def test_assess_answer(text: str, strength: str) -> None:
     assert assess_answer(text).strength == strength
+
+
+# --- the interviewer listens (issue 16) -------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["I don't know", "Can we skip this one?"])
+def test_a_candidate_who_always_passes_gets_every_dimension_and_no_probe(text: str) -> None:
+    cfg = config()
+    transcript, moves, _ = simulate(cfg, const(text))
+    assert not any(isinstance(m, FollowUp) for m in moves)
+    asked = {t.dimension for t in transcript if t.kind in ("question", "coding_task")}
+    assert asked == {d.name for d in cfg.dimensions}
+    assert isinstance(moves[-1], End) and moves[-1].reason == "completed"
+
+
+def test_a_candidate_who_only_asks_for_repeats_still_finishes() -> None:
+    transcript, moves, _ = simulate(config(), const("Sorry, could you repeat the question?"))
+    assert isinstance(moves[-1], End)
+    replies = [t for t in transcript if t.kind == "reply"]
+    assert replies and all(t.text.startswith("Of course, let me repeat it.") for t in replies)
+
+
+def test_a_question_is_answered_from_the_best_matching_context_sentence() -> None:
+    cfg = config(
+        **{
+            "profile.context": {
+                "organizationContext": "We are a bank in Porto. "
+                "Our data team runs the fraud models day to day."
+            }
+        }
+    )
+    said = decide(
+        cfg,
+        [
+            Turn(
+                "interviewer", "Tell me about a system you designed.", 0.0, cfg.dimensions[0].name, "question"
+            ),
+            Turn("candidate", "What does the data team do day to day?", 20.0),
+        ],
+        30.0,
+    )
+    assert isinstance(said, Respond) and said.then is None
+    assert said.text == (
+        "Good question. Our data team runs the fraud models day to day. "
+        "Now, back to my question: Tell me about a system you designed."
+    )

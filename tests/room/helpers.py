@@ -27,10 +27,18 @@ def parse_sse(body: str) -> list[tuple[str, dict[str, Any]]]:
 
 
 async def scheduled(
-    client: httpx.AsyncClient, tenant: Tenant, *, stage: dict[str, Any] | None = None, **participant: Any
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    *,
+    stage: dict[str, Any] | None = None,
+    profile: dict[str, Any] | None = None,
+    **participant: Any,
 ) -> dict[str, Any]:
-    """A scheduled session; returns its API object plus `path`, the room's path."""
-    p = await pipeline(client, tenant, stages=[stage] if stage else None, participant=participant or None)
+    """A scheduled session (`profile`: overrides of the agent profile); returns its API object plus
+    `path`, the room's path."""
+    p = await pipeline(
+        client, tenant, stages=[stage] if stage else None, participant=participant or None, profile=profile
+    )
     r = await client.post("/api/v1/sessions", json=session_body(p), headers=tenant.headers)
     assert r.status_code == 200, r.text
     session = r.json()["data"]

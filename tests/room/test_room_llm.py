@@ -194,7 +194,7 @@ async def test_a_model_reply_about_a_protected_characteristic_is_never_shown(
 ) -> None:
     path = await in_interview(app, client, tenant, files)
     llm.reply_with("Before we go on: how old are you, and are you married?")
-    after = spoken(await turn(client, path, "I am not sure."))
+    after = spoken(await turn(client, path, "Maybe a cache, I guess."))
     assert len(after) == 1
     assert "married" not in after[0]["text"] and "old are you" not in after[0]["text"]
     state = (await client.get(f"{path}/state")).json()

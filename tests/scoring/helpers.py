@@ -6,7 +6,7 @@ from typing import Any
 
 from tests.interview.helpers import config, data, simulate
 from viva.interview import personas
-from viva.interview.core import Ask, FollowUp, InterviewConfig, Move, PoseCodingTask, Turn, WrapUp
+from viva.interview.core import Ask, FollowUp, InterviewConfig, Move, PoseCodingTask, Respond, Turn, WrapUp
 from viva.scoring.rubric import ScoringSpec, TranscriptTurnIn
 
 
@@ -50,6 +50,8 @@ def play(persona: str, seed: int, cfg: InterviewConfig | None = None) -> list[Tr
             return personas.answer(persona, move.task, turn_index=n, seed=seed, kind="coding_task")
         if isinstance(move, WrapUp):
             return personas.answer(persona, move.text, turn_index=n, seed=seed, kind="wrap_up")
+        if isinstance(move, Respond):  # a reply to a non-answer: the same question is still open
+            return personas.answer(persona, last_question, turn_index=n, seed=seed)
         raise AssertionError(move)
 
     transcript, _, _ = simulate(InterviewConfig(**{**cfg.__dict__, "seed": seed}), answer)

@@ -14,19 +14,20 @@ async def pipeline(
     tenant: Tenant,
     stages: list[dict[str, Any]] | None = None,
     participant: dict[str, Any] | None = None,
+    profile: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A profile, a template with stages (default: one "screen" stage named Technical
-    Screen) and a participant; returns their ids."""
+    """A profile (the quickstart's, with `profile` overrides), a template with stages (default:
+    one "screen" stage named Technical Screen) and a participant; returns their ids."""
     h = tenant.headers
-    profile = (await client.post("/api/v1/agent-profiles", json=profile_body(), headers=h)).json()["data"][
-        "id"
-    ]
+    r = await client.post("/api/v1/agent-profiles", json=profile_body(**(profile or {})), headers=h)
+    assert r.status_code == 201, r.text
+    profile_id = r.json()["data"]["id"]
     template = (await client.post("/api/v1/evaluation-templates", json=template_body(), headers=h)).json()[
         "data"
     ]
     stage_ids = []
     for spec in stages or [{"type": "technical", "stage_name": "Technical Screen"}]:
-        body = {"evaluation_template_id": template["id"], "agent_profile_id": profile, **spec}
+        body = {"evaluation_template_id": template["id"], "agent_profile_id": profile_id, **spec}
         r = await client.post("/api/v1/evaluation-stages", json=body, headers=h)
         assert r.status_code == 201, r.text
         stage_ids.append(r.json()["data"]["id"])
@@ -40,7 +41,7 @@ async def pipeline(
     r = await client.post("/api/v1/participants", json=body, headers=h)
     assert r.status_code == 201, r.text
     return {
-        "profile": profile,
+        "profile": profile_id,
         "template": template["id"],
         "stages": stage_ids,
         "participant": r.json()["data"]["id"],

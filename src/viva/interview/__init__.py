@@ -1,4 +1,5 @@
-"""The live interview: a pure decision core (`core`) and the built-in question bank (`questions`)."""
+"""The live interview: what the candidate did (`understanding`), a pure decision core (`core`) and the
+built-in question bank (`questions`)."""
 
 from viva.interview.core import (
     Ask,
@@ -8,6 +9,7 @@ from viva.interview.core import (
     InterviewConfig,
     Move,
     PoseCodingTask,
+    Respond,
     Turn,
     Wait,
     WrapUp,
@@ -16,6 +18,7 @@ from viva.interview.core import (
     decide,
     system_prompt,
 )
+from viva.interview.understanding import Understanding, understand
 
 __all__ = [
     "Ask",
@@ -25,11 +28,14 @@ __all__ = [
     "InterviewConfig",
     "Move",
     "PoseCodingTask",
+    "Respond",
     "Turn",
+    "Understanding",
     "Wait",
     "WrapUp",
     "assess_answer",
     "budgets",
     "decide",
     "system_prompt",
+    "understand",
 ]

@@ -17,9 +17,12 @@ from typing import Any, Literal
 
 from viva.interview import coding_tasks
 from viva.interview import questions as qb
+from viva.interview.understanding import INJECTION, Understanding, content_words, language_name, understand
 
 Speaker = Literal["interviewer", "candidate"]
-TurnKind = Literal["intro", "question", "follow_up", "coding_task", "wrap_up", "closing", "answer"]
+# "reply": the interviewer answers what the candidate did instead of answering (a request to repeat,
+# a question, an off-topic remark); it is neither a question nor a probe.
+TurnKind = Literal["intro", "question", "follow_up", "coding_task", "reply", "wrap_up", "closing", "answer"]
 Strength = Literal["weak", "adequate", "strong"]
 
 LEVELS: tuple[str, ...] = ("easy", "medium", "hard")
@@ -29,6 +32,11 @@ HARD_STOP_GRACE_SECONDS = 120.0  # hard stop at 100% + 2 min
 SECONDS_PER_QUESTION = 150.0  # planned question count = budget / this (at least 1)
 MIN_SECONDS_PER_DIMENSION = 60.0  # reserved per uncovered dimension before moving on early
 FOLLOW_UP_LIMIT: dict[str, int] = {"low": 1, "medium": 1, "high": 2}
+# Replies that give the candidate the floor back on the same question (repeat, answer their question,
+# redirect) at most this many times in a row; after that the turn is taken as an answer, so a
+# candidate who never answers still moves the interview on.
+MAX_REPLIES_IN_ROW = 2
+CONTEXT_SENTENCES = 2  # at most this many sentences of the organisation's text answer a question
 
 _STAGE_DIFFICULTY: dict[str, str] = {
     "beginner": "easy",
@@ -97,6 +105,7 @@ class TemplateInfo:
 
     template_name: str = ""
     objective: str = ""
+    description: str = ""
     skills: tuple[str, ...] = ()
     soft_skills: tuple[str, ...] = ()
     level: str = ""
@@ -200,6 +209,7 @@ class InterviewConfig:
             template=TemplateInfo(
                 template_name=_s(tpl, "template_name"),
                 objective=_s(tpl, "objective"),
+                description=_s(tpl, "description"),
                 skills=_strs(tpl, "skills"),
                 soft_skills=_strs(tpl, "soft_skills"),
                 level=_s(tpl, "level"),
@@ -245,6 +255,7 @@ class Turn:
     at_seconds: float
     dimension: str | None = None
     kind: TurnKind = "answer"
+    understanding: Understanding | None = None  # candidate turns: what the candidate did (stored)
 
 
 # --- moves ------------------------------------------------------------------------------------
@@ -280,6 +291,18 @@ class PoseCodingTask:
 
 
 @dataclass(frozen=True)
+class Respond:
+    """Reply to what the candidate did instead of answering (kind "reply"), then make the `then` move;
+    with no `then` the candidate has the floor again, on the same question. `reason` is the label
+    of the candidate's turn it replies to."""
+
+    text: str
+    reason: str
+    dimension: str | None = None
+    then: Ask | WrapUp | End | None = None
+
+
+@dataclass(frozen=True)
 class WrapUp:
     """Say the wrap-up (kind "wrap_up") and let the candidate answer once."""
 
@@ -300,7 +323,7 @@ class Wait:
     until_seconds: float
 
 
-Move = Ask | FollowUp | PoseCodingTask | WrapUp | End | Wait
+Move = Ask | FollowUp | PoseCodingTask | Respond | WrapUp | End | Wait
 
 
 # --- answer assessment ------------------------------------------------------------------------
@@ -345,14 +368,6 @@ EXAMPLE_MARKERS = (  # phrases that introduce a concrete example (shared with th
     "the project",
     "our team",
 )
-_INJECTION = re.compile(
-    r"ignore\s+(?:all\s+|any\s+|your\s+|the\s+|previous\s+|prior\s+|above\s+)*(?:instructions|prompts?|rules)"
-    r"|disregard\s+(?:all\s+|your\s+|the\s+|previous\s+)*(?:instructions|rules)"
-    r"|system\s+prompt|you\s+are\s+now|new\s+instructions|developer\s+mode|jailbreak"
-    r"|end\s+(?:the|this)\s+interview|\b10\s*/\s*10\b|(?:perfect|full|top|maximum)\s+(?:score|marks)"
-    r"|give\s+me\s+(?:a\s+)?(?:pass|hire)",
-    re.IGNORECASE,
-)
 
 
 @dataclass(frozen=True)
@@ -385,7 +400,7 @@ def assess_answer(text: str) -> AnswerAssessment:
     """Assess an answer. Attempts to instruct the interviewer count as off-topic, hence weak."""
     lowered = f" {text.lower()} "
     words = len(re.findall(r"\w+", text))
-    off_topic = _INJECTION.search(text) is not None
+    off_topic = INJECTION.search(text) is not None
     has_numbers = re.search(r"\d", text) is not None and not off_topic
     has_example = any(m in lowered for m in EXAMPLE_MARKERS) and not off_topic
     hedges = sum(lowered.count(h) for h in _HEDGES)
@@ -463,8 +478,10 @@ class _State:
     wrap_up_asked: bool
     wrap_up_answered: bool
     last_interviewer: Turn | None
+    last_prompt: Turn | None  # the last interviewer turn that is not a reply: what is being answered
     last_answer: Turn | None  # the candidate turn after the last interviewer turn
     follow_ups_in_row: int  # follow-ups since the last question/coding task
+    replies_in_row: int  # replies since the last prompt
     level: str
 
 
@@ -474,19 +491,24 @@ def _analyse(config: InterviewConfig, transcript: Sequence[Turn], elapsed: float
     interviewer = [t for t in transcript if t.speaker == "interviewer"]
     for i, turn in enumerate(interviewer):
         end = interviewer[i + 1].at_seconds if i + 1 < len(interviewer) else elapsed
-        if turn.dimension in spent and turn.kind in ("question", "follow_up", "coding_task"):
+        if turn.dimension in spent and turn.kind in ("question", "follow_up", "coding_task", "reply"):
             spent[turn.dimension] += max(0.0, end - turn.at_seconds)
-            if turn.kind != "follow_up":
+            if turn.kind in ("question", "coding_task"):
                 asked[turn.dimension] += 1
     level_i = LEVELS.index(base_difficulty(config))
     adaptive = config.interaction.difficulty == "adaptive"
     last_interviewer: Turn | None = None
+    last_prompt: Turn | None = None
     last_answer: Turn | None = None
-    follow_ups = 0
+    follow_ups = replies = 0
     wrap_up_asked = wrap_up_answered = False
     for turn in transcript:
         if turn.speaker == "interviewer":
             last_interviewer, last_answer = turn, None
+            if turn.kind == "reply":
+                replies += 1
+                continue
+            last_prompt, replies = turn, 0
             if turn.kind == "wrap_up":
                 wrap_up_asked = True
             if turn.kind in ("question", "coding_task"):
@@ -497,9 +519,14 @@ def _analyse(config: InterviewConfig, transcript: Sequence[Turn], elapsed: float
         if last_interviewer is None or last_answer is not None:
             continue  # only the first candidate turn after an interviewer turn counts as the answer
         last_answer = turn
-        if last_interviewer.kind == "wrap_up":
+        prompt = last_prompt or last_interviewer
+        if prompt.kind == "wrap_up":
             wrap_up_answered = True
-        elif adaptive and last_interviewer.kind in ("question", "follow_up"):
+        elif (
+            adaptive
+            and prompt.kind in ("question", "follow_up")
+            and understood(config, turn, prompt.text).label not in _NOT_ANSWERS
+        ):
             strength = assess_answer(turn.text).strength
             step = 1 if strength == "strong" else -1 if strength == "weak" else 0
             level_i = min(len(LEVELS) - 1, max(0, level_i + step))
@@ -511,20 +538,118 @@ def _analyse(config: InterviewConfig, transcript: Sequence[Turn], elapsed: float
         wrap_up_asked=wrap_up_asked,
         wrap_up_answered=wrap_up_answered,
         last_interviewer=last_interviewer,
+        last_prompt=last_prompt,
         last_answer=last_answer,
         follow_ups_in_row=follow_ups,
+        replies_in_row=replies,
         level=LEVELS[level_i],
     )
 
 
-def _next_dimension(config: InterviewConfig, st: _State, current: str | None, elapsed: float) -> str:
+# Turns that get a reply and the same question again: they say nothing about the candidate's level.
+_NOT_ANSWERS = ("clarify_or_repeat", "question_to_interviewer", "wrong_language", "off_topic")
+
+
+def understood(config: InterviewConfig, turn: Turn, question: str) -> Understanding:
+    """A candidate turn's understanding: the stored one, else read from its text now."""
+    if turn.understanding is not None:
+        return turn.understanding
+    return understand(turn.text, question=question, language=config.template.language)
+
+
+def _sentences(text: str) -> list[str]:
+    return [p.strip() for p in re.split(r"(?<=[.!?])\s+|\n+", text) if p.strip()]
+
+
+def context_answer(config: InterviewConfig, question: str) -> str:
+    """What the organisation wrote that answers the candidate's `question`: the sentences of the
+    profile's context and the template's description and objective that share the most words with
+    it; or, when none does, an honest "I don't have that information"."""
+    asked = content_words(question)
+    c, t = config.context, config.template
+    sentences = [
+        s
+        for source in (
+            c.organization_context,
+            c.domain_context,
+            c.scenario_context,
+            t.description,
+            t.objective,
+        )
+        for s in _sentences(source)
+    ]
+    scored = [(len(asked & content_words(s)), i, s) for i, s in enumerate(sentences)]
+    best = max((score for score, _, _ in scored), default=0)
+    if best == 0:
+        return (
+            "That's a good question, but I don't have that information here; "
+            "the recruiter will be happy to answer it."
+        )
+    top = sorted(sorted(scored, key=lambda x: (-x[0], x[1]))[:CONTEXT_SENTENCES], key=lambda x: x[1])
+    chosen = [s if s[-1] in ".!?" else s + "." for score, _, s in top if score == best or score >= 2]
+    return "Good question. " + " ".join(chosen)
+
+
+def _reply(
+    config: InterviewConfig, st: _State, u: Understanding, prompt: Turn, elapsed: float
+) -> Move | None:
+    """The move that fits a turn that was not an answer, or None to treat it as an answer."""
+    current = prompt.dimension if config.dimension(prompt.dimension) is not None else None
+    if u.label in ("dont_know", "skip"):
+        ack = (
+            "No problem, let's move on."
+            if u.label == "skip"
+            else "That's fine, let's look at something else."
+        )
+        return Respond(ack, u.label, current, then=_move_on(config, st, current, elapsed))
+    if u.label == "done":
+        return Respond(
+            "Understood, we can finish here.",
+            u.label,
+            current,
+            then=WrapUp(qb.wrap_up_text(config, early=True)),
+        )
+    if st.replies_in_row >= MAX_REPLIES_IN_ROW:
+        return None
+    if u.label == "clarify_or_repeat":
+        text = f"Of course, let me repeat it. {prompt.text}"
+    elif u.label == "question_to_interviewer":
+        text = f"{context_answer(config, u.about)} Now, back to my question: {prompt.text}"
+    elif u.label == "off_topic":
+        text = f"Let's keep our focus on the interview for now. {prompt.text}"
+    elif u.label == "wrong_language":
+        name = language_name(config.template.language)
+        text = f"This interview is in {name}, so please answer in {name}. {prompt.text}"
+    else:
+        return None
+    return Respond(text, u.label, current)
+
+
+def _move_on(config: InterviewConfig, st: _State, current: str | None, elapsed: float) -> Ask | WrapUp:
+    """After "I don't know" or "skip": a new question, on another dimension when there is one."""
+    planned = planned_questions(config)
+    if all(st.asked[d.name] >= planned[d.name] for d in config.dimensions):
+        return WrapUp(qb.wrap_up_text(config))
+    return _ask(config, st, _next_dimension(config, st, current, elapsed, stay=False))
+
+
+def _next_dimension(
+    config: InterviewConfig, st: _State, current: str | None, elapsed: float, *, stay: bool = True
+) -> str:
     budget = budgets(config)
     planned = planned_questions(config)
     uncovered = [d.name for d in config.dimensions if st.asked[d.name] == 0 and d.name != current]
+    if not stay:
+        unfinished = [
+            d.name for d in config.dimensions if d.name != current and st.asked[d.name] < planned[d.name]
+        ]
+        if unfinished:
+            return (uncovered or unfinished)[0]
     time_left = config.duration_seconds * WRAP_UP_AT - elapsed
     squeezed = bool(uncovered) and time_left < MIN_SECONDS_PER_DIMENSION * (len(uncovered) + 1)
     if (
-        current is not None
+        stay
+        and current is not None
         and current in budget
         and st.spent[current] < budget[current]
         and st.asked[current] < planned[current]
@@ -554,8 +679,15 @@ def decide(config: InterviewConfig, transcript: Sequence[Turn], elapsed_seconds:
     dimension's budget → FollowUp; a technical stage's coding dimension → PoseCodingTask once;
     otherwise Ask on the current dimension until its time budget or question count is spent,
     then on the next uncovered one (moving on early when time is short so every dimension is
-    covered); once every dimension has had its planned questions → WrapUp early. Candidate text is only ever
-    assessed as an answer; it never changes the plan directly.
+    covered); once every dimension has had its planned questions → WrapUp early.
+
+    Before any of that the candidate's turn is understood (`understanding.understand`, or the label
+    stored on the turn): a request to repeat, a question to the interviewer, an off-topic remark or
+    an answer in the wrong language gets a `Respond` that gives them the floor back on the same
+    question (at most MAX_REPLIES_IN_ROW in a row); "I don't know" or "skip" gets an acknowledgement
+    and a new question on another dimension, never a probe; "I'm done" goes to the wrap-up; a
+    question at the wrap-up is answered before the closing. An attempt to instruct the interviewer
+    is assessed as an answer (off topic, hence weak); it never changes the plan.
     """
     duration = config.duration_seconds
     hard_stop = duration + HARD_STOP_GRACE_SECONDS
@@ -564,7 +696,14 @@ def decide(config: InterviewConfig, transcript: Sequence[Turn], elapsed_seconds:
         return End("time_limit")
     st = _analyse(config, transcript, elapsed_seconds)
     if st.wrap_up_asked:
-        return End("completed") if st.wrap_up_answered else Wait(until_seconds=hard_stop)
+        if not st.wrap_up_answered:
+            return Wait(until_seconds=hard_stop)
+        if st.last_answer is not None and st.last_prompt is not None and st.last_prompt.kind == "wrap_up":
+            u = understood(config, st.last_answer, st.last_prompt.text)
+            if u.label == "question_to_interviewer":
+                # The candidate's questions are answered before the closing.
+                return Respond(context_answer(config, u.about), u.label, then=End("completed"))
+        return End("completed")
     if elapsed_seconds >= wrap_at:
         return WrapUp(qb.wrap_up_text(config))
     if st.last_interviewer is None:
@@ -572,10 +711,14 @@ def decide(config: InterviewConfig, transcript: Sequence[Turn], elapsed_seconds:
     if st.last_answer is None:
         return Wait(until_seconds=wrap_at)
 
-    current = st.last_interviewer.dimension
+    prompt = st.last_prompt or st.last_interviewer
+    reply = _reply(config, st, understood(config, st.last_answer, prompt.text), prompt, elapsed_seconds)
+    if reply is not None:
+        return reply
+    current = prompt.dimension
     dim = config.dimension(current)
     budget = budgets(config)
-    if dim is not None and st.last_interviewer.kind in ("question", "follow_up"):
+    if dim is not None and prompt.kind in ("question", "follow_up"):
         assessment = assess_answer(st.last_answer.text)
         depth = config.interaction.probing_depth
         triggered = assessment.strength == "weak" if depth == "low" else assessment.vague
@@ -584,10 +727,8 @@ def decide(config: InterviewConfig, transcript: Sequence[Turn], elapsed_seconds:
             and st.follow_ups_in_row < FOLLOW_UP_LIMIT.get(depth, 1)
             and st.spent[dim.name] < budget[dim.name]
         ):
-            prompt = qb.follow_up_for(
-                assessment.follow_up_reason, dim, st.follow_ups_in_row, seed=config.seed
-            )
-            return FollowUp(dimension=dim.name, prompt=prompt)
+            probe = qb.follow_up_for(assessment.follow_up_reason, dim, st.follow_ups_in_row, seed=config.seed)
+            return FollowUp(dimension=dim.name, prompt=probe)
 
     code_dim = coding_dimension(config)
     if (

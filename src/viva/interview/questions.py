@@ -334,7 +334,6 @@ _FOLLOW_UPS: dict[str, tuple[str, ...]] = {
 }
 
 
-
 def _index(key: str, n: int, seed: int) -> int:
     digest = hashlib.sha256(f"{seed}|{key}".encode()).digest()
     return int.from_bytes(digest[:8], "big") % n
@@ -462,8 +461,11 @@ def intro_text(config: InterviewConfig) -> str:
     ).strip()
 
 
-def wrap_up_text(config: InterviewConfig) -> str:
-    """The wrap-up turn: we are nearly out of time; anything to add or ask?"""
+def wrap_up_text(config: InterviewConfig, *, early: bool = False) -> str:
+    """The wrap-up turn: we are nearly out of time (or, `early`, the candidate said they are done);
+    anything to add or ask?"""
+    if early:
+        return "Before we close: is there anything you would like to add, or any question for me?"
     if config.interaction.tone == "friendly":
         return (
             "We're nearly out of time — thank you, this has been great. "

@@ -31,6 +31,7 @@ from viva.config import Settings
 from viva.errors import Conflict
 from viva.interview import coding_tasks, core
 from viva.interview import questions as qb
+from viva.interview.understanding import Understanding, understand
 from viva.kit import clock
 from viva.kit.secretbox import SecretBox
 from viva.llm.base import CallLimits, ChatMessage, ChatModel, LLMError
@@ -165,6 +166,9 @@ def core_turns(turns: list[TranscriptTurn]) -> list[core.Turn]:
             at_seconds=t.at_seconds,
             dimension=t.dimension,
             kind=t.kind,  # type: ignore[arg-type]  # stored kinds are core.TurnKind values
+            understanding=Understanding.from_data((t.data or {}).get("understanding"))
+            if t.speaker == "candidate"
+            else None,
         )
         for t in turns
         if t.speaker in live.SPOKEN
@@ -205,8 +209,26 @@ class Utterance:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+def ending(move: core.Move) -> core.End | None:
+    """The End a move leads to, if any (directly, or after a reply)."""
+    if isinstance(move, core.Respond):
+        move = move.then if move.then is not None else move
+    return move if isinstance(move, core.End) else None
+
+
 def utterances(config: core.InterviewConfig, move: core.Move) -> list[Utterance]:
     """The turns a move produces, each with the built-in wording and the model's brief."""
+    if isinstance(move, core.Respond):
+        reply = Utterance(
+            "reply",
+            move.text,
+            f"The candidate did not answer ({move.reason.replace('_', ' ')}). Reply briefly and naturally, "
+            "using only facts given in your instructions, then go on as planned. What to say, in "
+            f"substance: {move.text}",
+            move.dimension,
+            {"reason": move.reason},
+        )
+        return [reply, *(utterances(config, move.then) if move.then is not None else [])]
     if isinstance(move, core.Ask):
         ask = Utterance(
             "question",
@@ -418,6 +440,7 @@ class Turn:
             failures = session.llm_failures
         for utterance in utterances(config, move):
             meta: dict[str, Any] = {"move": type(move).__name__, **utterance.data}
+            final = utterance.kind == "closing"
             text: str | None = None
             if iv.chat_model is not None:
                 try:
@@ -450,7 +473,7 @@ class Turn:
                 text = utterance.text
                 await _stream_builtin(text, emit)
                 meta = {**BUILTIN_ENGINE, **meta}
-            stored = await self._store(utterance, text, meta, move)
+            stored = await self._store(utterance, text, meta, ending(move) if final else None)
             if stored is None:
                 if self.lost:  # another request is producing this turn now
                     await emit("retry", {"message": RETRY_MESSAGE})
@@ -458,8 +481,9 @@ class Turn:
                 break
             turns.append(stored)
             await emit("turn", live.turn_read(stored, full=False))
-        if isinstance(move, core.End):
-            await emit("ended", {"status": "completed", "end_reason": move.reason})
+        end = ending(move)
+        if end is not None:
+            await emit("ended", {"status": "completed", "end_reason": end.reason})
 
     async def _count_failure(self) -> None:
         async with self.interviewer.sessionmaker() as db, db.begin():
@@ -468,7 +492,7 @@ class Turn:
                 session.llm_failures += 1
 
     async def _store(
-        self, utterance: Utterance, text: str, meta: dict[str, Any], move: core.Move
+        self, utterance: Utterance, text: str, meta: dict[str, Any], end: core.End | None
     ) -> TranscriptTurn | None:
         async with self.interviewer.sessionmaker() as db, db.begin():
             session = await self._load(db)
@@ -482,8 +506,8 @@ class Turn:
             )
             if meta.get("engine") == "llm":
                 session.llm_failures = 0
-            if isinstance(move, core.End):
-                await live.finish(db, session, "completed", move.reason, self.interviewer.deps)
+            if end is not None:
+                await live.finish(db, session, "completed", end.reason, self.interviewer.deps)
             return stored
 
 
@@ -581,8 +605,20 @@ async def begin_turn(
         )
     candidate = None
     if text is not None:
-        turn = await live.add_answer(db, session, text, client_turn_id, answer_data)
+        extra = {**(answer_data or {}), "understanding": await _understanding(db, session, text)}
+        turn = await live.add_answer(db, session, text, client_turn_id, extra)
         candidate = {"seq": turn.seq, "text": turn.text, "at": clock.isoformat(turn.at)}
     else:
         live.touch(session)
     return Turn(interviewer, session.id, session.workspace_id, owner, candidate)
+
+
+async def _understanding(db: AsyncSession, session: InterviewSession, text: str) -> dict[str, Any]:
+    """What the candidate did on this turn, stored on it once so the engine, the grader and the
+    dashboard read the same classification."""
+    snap = snapshots.of(session)
+    spoken = [t for t in await live.transcript(db, session) if t.speaker == "interviewer"]
+    prompts = [t for t in spoken if t.kind != "reply"]
+    language = str((snap.template if snap else {}).get("language") or session.language or "en")
+    question = prompts[-1].text if prompts else ""
+    return understand(text, question=question, language=language).to_data()

@@ -539,12 +539,14 @@ class Signal:
 def answers_by_prompt(turns: Sequence[TranscriptTurnIn]) -> list[tuple[TranscriptTurnIn, TranscriptTurnIn]]:
     """(interviewer turn, candidate turn) pairs: each candidate turn with the interviewer turn
     before it. System events in between are skipped; candidate turns before any interviewer turn
-    are left out."""
+    are left out. An interviewer "reply" (repeating the question, answering the candidate's own
+    question) is not a prompt: the answer after it answers the question before it."""
     out: list[tuple[TranscriptTurnIn, TranscriptTurnIn]] = []
     prompt: TranscriptTurnIn | None = None
     for turn in sorted(turns, key=lambda t: t.seq):
         if turn.speaker == "interviewer":
-            prompt = turn
+            if turn.kind != "reply" or prompt is None:
+                prompt = turn
         elif turn.speaker == "candidate" and prompt is not None:
             out.append((prompt, turn))
     return out

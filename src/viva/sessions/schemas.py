@@ -125,14 +125,15 @@ class TranscriptTurnRead(BaseModel):
     at_seconds: float = Field(description="Seconds since the interview started")
     speaker: Literal["interviewer", "candidate", "system"]
     kind: str = Field(
-        description="intro, question, follow_up, coding_task, wrap_up, closing, answer; or event"
+        description="intro, question, follow_up, coding_task, reply, wrap_up, closing, answer; or event"
     )
     text: str
     dimension: str | None = Field(description="The evaluation dimension an interviewer turn is about")
     event: str | None = Field(description="For kind=event: joined, reconnected, ended, code_run, ...")
     data: dict[str, Any] = Field(
         description="Provenance and details: for interviewer turns the engine (builtin, or llm with "
-        "provider and model); for answers the latency; for events their details"
+        "provider and model); for answers the latency and `understanding` ({label, about}: how the "
+        "interviewer read the turn, see docs/candidate-room.md); for events their details"
     )
 
 
