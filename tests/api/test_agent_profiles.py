@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from tests.fixtures.factories import profile_body, template_body
+from tests.fixtures.factories import profile_body, template_body, vendor_rubric
 
 API = "/api/v1/agent-profiles"
 
@@ -223,3 +223,78 @@ async def test_list_paginates_and_sorts(client, tenant):
     assert [p["name"] for p in r.json()["data"]] == ["c", "a", "b"]
     r = await client.get(f"{API}?q=B", headers=tenant.headers)
     assert [p["name"] for p in r.json()["data"]] == ["b"]
+
+
+def vendor_profile() -> dict:
+    body = profile_body(rubric=vendor_rubric())
+    del body["evaluationDimensions"]
+    return body
+
+
+async def test_the_vendor_rubric_is_accepted_and_normalised(client, tenant):
+    r = await client.post(API, json=vendor_profile(), headers=tenant.headers)
+    assert r.status_code == 201, r.text
+    p = r.json()["data"]
+    assert p["weightsNormalized"] is True
+    assert [
+        (d["id"], d["name"], d["label"], d["weight"], d["passThreshold"]) for d in p["evaluationDimensions"]
+    ] == [
+        ("problem_decomposition", "Problem decomposition", "Problem decomposition", 30.0, 6.5),
+        ("code_quality", "Code quality & correctness", "Code quality & correctness", 30.0, 7.0),
+        ("tradeoff_thinking", "Trade-off thinking", "Trade-off thinking", 25.0, 6.0),
+        ("communication", "Communication under pressure", "Communication under pressure", 15.0, 6.0),
+    ]
+    assert p["evaluationDimensions"][0]["description"].startswith("Can the candidate break ambiguity")
+    assert p["scoring"]["overallPassThreshold"] == 7.0
+    got = (await client.get(f"{API}/{p['id']}", headers=tenant.headers)).json()["data"]
+    assert got["evaluationDimensions"] == p["evaluationDimensions"] and got["weightsNormalized"] is False
+
+
+async def test_fractional_weights_not_summing_to_one_are_normalised(client, tenant):
+    dims = [{"id": "a", "label": "Alpha", "weight": 0.3}, {"name": "Beta Two!", "weight": 0.3}]
+    r = await client.post(API, json=profile_body(evaluationDimensions=dims), headers=tenant.headers)
+    assert r.status_code == 201, r.text
+    p = r.json()["data"]
+    assert p["weightsNormalized"] is True
+    assert [(d["id"], d["name"], d["weight"]) for d in p["evaluationDimensions"]] == [
+        ("a", "Alpha", 50.0),
+        ("beta_two", "Beta Two!", 50.0),  # the id derived from the name
+    ]
+
+
+async def test_percent_weights_must_still_sum_to_100(client, tenant):
+    dims = [{"name": "A", "weight": 40}, {"name": "B", "weight": 30}]
+    r = await client.post(API, json=profile_body(evaluationDimensions=dims), headers=tenant.headers)
+    assert r.status_code == 400 and "sum to 70" in r.json()["issues"][0]["message"]
+    r = await client.post(API, json=profile_body(), headers=tenant.headers)
+    assert r.status_code == 201 and r.json()["data"]["weightsNormalized"] is False
+
+
+async def test_vendor_rubric_rules(client, tenant):
+    both = profile_body(rubric=vendor_rubric())
+    r = await client.post(API, json=both, headers=tenant.headers)
+    assert r.status_code == 400 and r.json()["issues"][0]["path"] == ["rubric"]
+    too_high = vendor_profile()
+    too_high["rubric"]["overallPassThreshold"] = 11
+    r = await client.post(API, json=too_high, headers=tenant.headers)
+    assert r.status_code == 400
+    assert r.json()["issues"][0]["path"] == ["scoring", "overallPassThreshold"]
+    nameless = profile_body(evaluationDimensions=[{"id": "x", "weight": 1}])
+    r = await client.post(API, json=nameless, headers=tenant.headers)
+    assert r.status_code == 400 and "needs a name" in r.text
+    same_id = [{"name": "A-b", "weight": 50}, {"name": "A b", "weight": 50}]
+    r = await client.post(API, json=profile_body(evaluationDimensions=same_id), headers=tenant.headers)
+    assert r.status_code == 400 and r.json()["issues"][0]["path"] == ["evaluationDimensions", 1, "id"]
+
+
+async def test_a_patch_can_replace_the_dimensions_with_a_vendor_rubric(client, tenant):
+    p = (await client.post(API, json=profile_body(), headers=tenant.headers)).json()["data"]
+    r = await client.patch(f"{API}/{p['id']}", json={"rubric": vendor_rubric()}, headers=tenant.headers)
+    assert r.status_code == 200, r.text
+    got = r.json()["data"]
+    assert got["weightsNormalized"] is True and got["scoring"]["overallPassThreshold"] == 7.0
+    assert [d["id"] for d in got["evaluationDimensions"]][0] == "problem_decomposition"
+    assert got["scoring"]["scale"] == p["scoring"]["scale"]  # the rest of scoring stays
+    r = await client.patch(f"{API}/{p['id']}", json={"name": "Renamed"}, headers=tenant.headers)
+    assert r.status_code == 200 and r.json()["data"]["weightsNormalized"] is False
+    assert r.json()["data"]["evaluationDimensions"] == got["evaluationDimensions"]

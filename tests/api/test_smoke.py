@@ -10,6 +10,7 @@ async def test_profile_template_stage_participant_roundtrip(client, tenant):
         "scale": "0-10",
         "scoringMethod": "weighted_average",
         "recommendationLogic": None,
+        "overallPassThreshold": None,
     }
     r = await client.post("/api/v1/evaluation-templates", json=template_body(), headers=h)
     assert r.status_code == 201, r.text

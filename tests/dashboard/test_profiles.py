@@ -90,3 +90,20 @@ async def test_the_editor_without_script(member: MemberFactory) -> None:
         params={"scoring.recommendationLogic.rules.0.when.value": "1"},
     )
     assert 'name="scoring.recommendationLogic.rules.1.when.dimension"' in r.text
+
+
+async def test_editing_keeps_a_dimensions_id(member: MemberFactory) -> None:
+    # A dimension's id (e.g. the vendor rubric's "code_quality") survives an edit in the editor,
+    # even a rename; without it the id would be derived again from the new name.
+    owner = await member("owner")
+    form = profile_form() + [("evaluationDimensions.0.id", "problem_solving_v2")]
+    r = await owner.post(owner.url("agent-profiles", "new"), form)
+    assert r.status_code == 303, r.text
+    edit = r.headers["location"] + "/edit"
+    hidden = 'name="evaluationDimensions.0.id" value="problem_solving_v2"'
+    assert hidden in (await owner.client.get(edit)).text
+    renamed = [(k, "Problem decomposition" if k == "evaluationDimensions.0.name" else v) for k, v in form]
+    r = await owner.post(edit, renamed)
+    assert r.status_code == 303, r.text
+    page = (await owner.client.get(edit)).text
+    assert hidden in page and 'value="Problem decomposition"' in page

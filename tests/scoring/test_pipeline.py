@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from tests.fixtures.factories import Tenant
+from tests.fixtures.factories import Tenant, vendor_rubric
 from tests.room.helpers import STRONG, play
 from tests.sessions.helpers import pipeline, session_body
 
@@ -251,3 +251,37 @@ async def test_reviewers_can_review_read_only_keys_cannot(
     )
     assert r.status_code == 200, r.text
     assert r.json()["data"]["review"]["reviewer"].startswith("user:")
+
+
+async def test_the_vendor_rubric_grades_the_interview(
+    client: httpx.AsyncClient, tenant: Tenant, worker: Any
+) -> None:
+    # Issue 17: the vendor's rubric form on the profile is what the candidate is graded against;
+    # one dimension bar nobody reaches (10.0) fails the candidate although the overall clears its
+    # bar. The other bars are dropped so nothing else can fail them (the built-in grader's scores
+    # vary with the interview's seed); the vendor's own bars are in tests/scoring/test_rubric.py.
+    p = await pipeline(client, tenant, stages=stages("none"))
+    rubric = vendor_rubric()
+    for dim in rubric["dimensions"][:3]:
+        del dim["passThreshold"]
+    rubric["dimensions"][3]["passThreshold"] = 10.0
+    rubric["overallPassThreshold"] = 1.0
+    r = await client.patch(
+        f"/api/v1/agent-profiles/{p['profile']}", json={"rubric": rubric}, headers=tenant.headers
+    )
+    assert r.status_code == 200 and r.json()["data"]["weightsNormalized"] is True
+    s = await first_session(client, tenant, p)
+    await run_interview(client, tenant, worker, s)
+    card = (await client.get(f"/api/v1/sessions/{s['id']}/scorecard", headers=tenant.headers)).json()["data"]
+    dims = {d["name"]: d for d in card["dimensions"]}
+    assert {n: (d["weight"], d["pass_threshold"], d["passed"]) for n, d in dims.items() if n[0] != "C"} == {
+        "Problem decomposition": (30.0, None, None),
+        "Trade-off thinking": (25.0, None, None),
+    }
+    assert dims["Code quality & correctness"]["weight"] == 30.0
+    communication = dims["Communication under pressure"]
+    assert communication["weight"] == 15.0 and communication["pass_threshold"] == 10.0
+    assert communication["score"] is None or communication["score"] < 10.0
+    assert communication["passed"] is False
+    assert card["capped"] is None and card["score_percent"] >= 10.0  # the overall clears 1.0/10
+    assert card["passed"] is False and card["recommendation"] == "no_hire"

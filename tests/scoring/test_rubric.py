@@ -364,3 +364,66 @@ def test_from_data_reads_api_shapes() -> None:
     assert spec.role.skills == ("listening",) and spec.role.domain_context == "Retail banking"
     assert spec.output.include_transcript is False and spec.output.include_recommendation is True
     assert spec.recommendation_logic is not None and spec.recommendation_logic.default == "needs_training"
+
+
+# --- the vendor's rubric form and the default bar (issue 17) ------------------------------------
+
+
+def vendor_spec(**stage: Any) -> ScoringSpec:
+    """The vendor's rubric body as a profile stores it (weights normalised), as scoring reads it."""
+    from tests.fixtures.factories import profile_body, vendor_rubric
+    from viva.agent_profiles.schemas import AgentProfileCreate
+
+    body = profile_body(rubric=vendor_rubric())
+    del body["evaluationDimensions"]
+    stored = AgentProfileCreate.model_validate(body).model_dump(mode="json")
+    return ScoringSpec.from_data(profile=stored, stage=stage)
+
+
+VENDOR_NAMES = (
+    "Problem decomposition",
+    "Code quality & correctness",
+    "Trade-off thinking",
+    "Communication under pressure",
+)
+
+
+def test_the_vendor_rubric_is_normalised_and_its_bars_apply() -> None:
+    spec = vendor_spec()
+    assert [d.name for d in spec.dimensions] == list(VENDOR_NAMES)
+    assert [d.weight for d in spec.dimensions] == [30.0, 30.0, 25.0, 15.0]
+    assert [d.pass_threshold for d in spec.dimensions] == [6.5, 7.0, 6.0, 6.0]
+    assert spec.stage_pass_threshold == 70.0  # overallPassThreshold 7.0 on 0-10
+    good = card(spec, dict(zip(VENDOR_NAMES, (8.0, 7.5, 7.0, 7.0), strict=True)))
+    assert good.score == 7.5 and good.passed is True and good.recommendation == "hire"
+
+
+def test_one_dimension_below_its_bar_fails_although_the_overall_clears() -> None:
+    sc = card(vendor_spec(), dict(zip(VENDOR_NAMES, (9.0, 6.9, 9.0, 9.0), strict=True)))
+    assert sc.score == 8.4 and sc.score_percent >= 70  # the overall clears the bar…
+    code = next(d for d in sc.dimensions if d.name == "Code quality & correctness")
+    assert code.pass_threshold == 7.0 and code.passed is False  # …one dimension does not
+    assert sc.passed is False and sc.recommendation == "no_hire"
+
+
+@pytest.mark.parametrize(
+    ("scoring", "stage", "bar"),
+    [
+        ({}, {}, 70.0),  # nothing set: 70% of the scale, 7.0 on 0-10
+        ({"scale": "0-5"}, {}, 70.0),
+        ({"overallPassThreshold": 6.0}, {}, 60.0),
+        ({"scale": "0-5", "overallPassThreshold": 4.0}, {}, 80.0),
+        ({"overallPassThreshold": 6.0}, {"pass_threshold": 55}, 55.0),  # the stage's bar wins
+    ],
+)
+def test_the_overall_bar(scoring: dict[str, Any], stage: dict[str, Any], bar: float) -> None:
+    profile = {"evaluationDimensions": [{"name": "A", "weight": 100}], "scoring": scoring}
+    assert ScoringSpec.from_data(profile=profile, stage=stage).stage_pass_threshold == bar
+
+
+def test_without_any_bar_a_middling_candidate_does_not_pass() -> None:
+    # Issue 17: a 5.1/10 candidate came back passed: true, hire, when nothing set a bar.
+    spec = ScoringSpec.from_data(profile={"evaluationDimensions": [{"name": "A", "weight": 100}]})
+    sc = card(spec, {"A": 5.1})
+    assert sc.score == 5.1 and sc.passed is False and sc.recommendation == "no_hire"
+    assert card(spec, {"A": 7.0}).passed is True

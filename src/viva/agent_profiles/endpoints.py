@@ -42,12 +42,15 @@ async def create_agent_profile(
     payload: Annotated[dict[str, Any], Body(include_in_schema=False)],
     action: Annotated[Literal["fork"] | None, Query(description="`fork` copies `sourceId`")] = None,
 ) -> dict[str, Any]:
+    normalized = False
     if action == "fork":
         fork = parse_body(AgentProfileFork, payload)
         profile = await service.fork(db, principal.workspace_id, fork.sourceId)
     else:
-        profile = await service.create(db, principal.workspace_id, parse_body(AgentProfileCreate, payload))
-    return {"data": service.to_read(profile)}
+        body = parse_body(AgentProfileCreate, payload)
+        normalized = body.weights_normalized
+        profile = await service.create(db, principal.workspace_id, body)
+    return {"data": service.to_read(profile, weights_normalized=normalized)}
 
 
 @router.get("", response_model=ListResponse[AgentProfileRead], summary="List agent profiles")
@@ -81,7 +84,7 @@ async def update_agent_profile(
     db: DB, principal: Writer, profile_id: uuid.UUID, patch: AgentProfileUpdate
 ) -> dict[str, Any]:
     profile = await service.update(db, principal.workspace_id, profile_id, patch)
-    return {"data": service.to_read(profile)}
+    return {"data": service.to_read(profile, weights_normalized=patch.weights_normalized)}
 
 
 @router.delete("/{profile_id}", status_code=204, response_class=Response, summary="Delete an agent profile")

@@ -39,10 +39,12 @@ _FIELD_TO_COLUMN = {
 _NESTED = ("interaction", "scoring", "context", "output")
 
 
-def to_read(profile: AgentProfile) -> AgentProfileRead:
+def to_read(profile: AgentProfile, *, weights_normalized: bool = False) -> AgentProfileRead:
+    """The API shape; `weights_normalized` says the request just served normalised the weights."""
     return AgentProfileRead.model_validate(
         {
             **{field: getattr(profile, column) for field, column in _FIELD_TO_COLUMN.items()},
+            "weightsNormalized": weights_normalized,
             "id": profile.id,
             "forkedFromId": profile.forked_from_id,
             "created_at": profile.created_at,
@@ -113,7 +115,10 @@ async def update(
     a new profile must pass."""
     profile = await get(db, workspace_id, profile_id)
     merged = _as_create(profile)
-    for field, value in patch.model_dump(mode="json", exclude_unset=True).items():
+    changes = patch.model_dump(mode="json", exclude_unset=True)
+    if changes.get("rubric") is not None:
+        merged.pop("evaluationDimensions", None)  # the rubric replaces them
+    for field, value in changes.items():
         merged[field] = merge_patch(merged.get(field), value) if field in _NESTED else value
     _apply(profile, AgentProfileCreate.model_validate(merged))
     await db.flush()

@@ -10,9 +10,11 @@ same way for every grader, so no grader can talk its way to a pass:
 - **Coverage** = Σ weight of covered dimensions / Σ weight of all dimensions, 0..1, 3 decimals,
   but at most 0.999 while any dimension is uncovered (a tiny uncovered weight must not round up
   to full coverage). A dimension is covered when its grader gave it a score (not `None`).
-- **Passed** = score_percent ≥ the stage's `pass_threshold` (when set) and every dimension with a
-  `passThreshold` scored at least that; an uncovered dimension with a `passThreshold` has not met it.
-  With no bar at all, passed is True unless the hard cap applies (SPEC §5 read literally).
+- **Passed** = score_percent ≥ the bar and every dimension with a `passThreshold` scored at least
+  that (so one dimension below its bar fails the candidate even when the overall clears); an
+  uncovered dimension with a `passThreshold` has not met it. The bar (`ScoringSpec.from_data`) is
+  the stage's `pass_threshold` when set, else the rubric's `overallPassThreshold` as a percentage
+  of the scale, else `DEFAULT_BAR_PERCENT` (70%: 7.0 on 0–10, the vendor's default).
 - **Recommendation.** The vocabulary comes from `success_outcome` (derived from the use case when
   absent); `custom` takes its labels from `recommendationLogic` (rule labels in order, then the
   default), else pass|fail. weighted_average: the first label when passed, else the negative one
@@ -68,6 +70,7 @@ BANDS: tuple[tuple[str, float], ...] = (
     ("competent", 0.50),
     ("strong", 0.75),
 )
+DEFAULT_BAR_PERCENT = 70.0  # the vendor's default overallPassThreshold: 7.0 on 0-10
 CAP_PERCENT = 20.0  # the hard cap, inside the lowest band (below 25% of the scale)
 SUBSTANTIVE_WORDS = 12  # an answer this long (and not an instruction attempt) is substantive
 MIN_SUBSTANTIVE_ANSWERS = 3
@@ -217,8 +220,9 @@ class OutputFlags:
 class ScoringSpec:
     """Everything scoring needs about the rubric, the role and the bar; build with `from_data`.
 
-    `stage_pass_threshold` is a percentage (0–100) or None (no bar); `success_outcome` None means
-    derived from `use_case`.
+    `stage_pass_threshold` is the overall bar as a percentage (0–100), None only when built by
+    hand without one (then only dimension bars and the hard cap can fail a candidate);
+    `success_outcome` None means derived from `use_case`.
     """
 
     dimensions: tuple[DimensionSpec, ...]
@@ -249,7 +253,7 @@ class ScoringSpec:
     ) -> ScoringSpec:
         """Build from API-shaped data: the profile in camelCase, template and stage in snake_case
         (e.g. an interview snapshot's `profile`, `template` and `stage`). Missing fields take the
-        SPEC defaults."""
+        SPEC defaults; the bar is always set (see the module docstring)."""
         dims = []
         for raw in profile.get("evaluationDimensions") or []:
             threshold = raw.get("passThreshold")
@@ -265,7 +269,13 @@ class ScoringSpec:
         ctx = profile.get("context") or {}
         tpl = template or {}
         stg = stage or {}
+        scale = str(scoring.get("scale") or "0-10")
         threshold = stg.get("pass_threshold")
+        overall = scoring.get("overallPassThreshold")
+        if threshold is None and overall is not None and scale in SCALES:
+            threshold = float(overall) / SCALES[scale] * 100.0
+        if threshold is None:
+            threshold = DEFAULT_BAR_PERCENT
 
         def strs(key: str) -> tuple[str, ...]:
             value = tpl.get(key) or []
@@ -273,11 +283,11 @@ class ScoringSpec:
 
         return cls(
             dimensions=tuple(dims),
-            scale=str(scoring.get("scale") or "0-10"),
+            scale=scale,
             method=str(scoring.get("scoringMethod") or "weighted_average"),
             recommendation_logic=RecommendationLogic.from_data(scoring.get("recommendationLogic")),
             success_outcome=tpl.get("success_outcome") or None,
-            stage_pass_threshold=float(threshold) if threshold is not None else None,
+            stage_pass_threshold=float(threshold),
             use_case=str(tpl.get("use_case") or profile.get("useCase") or "hiring"),
             role=RoleInfo(
                 template_name=str(tpl.get("template_name") or ""),

@@ -25,21 +25,13 @@ from viva.sessions import service as sessions
 log = structlog.get_logger(__name__)
 
 
-DEFAULT_BAR_PERCENT = 50.0
-
-
 def spec_of(session: InterviewSession) -> ScoringSpec:
-    """The rubric the candidate was interviewed against (the snapshot taken when they joined).
-
-    When neither the stage nor any dimension sets a bar, passing needs half the scale: without
-    it every candidate who said enough would pass, whatever they said."""
+    """The rubric the candidate was interviewed against (the snapshot taken when they joined),
+    with its bar (`ScoringSpec.from_data`: the stage's, the rubric's, else 70% of the scale)."""
     snap = snapshot.of(session)
     if snap is None:
         raise Conflict("Only a completed interview can be scored", code="not_scorable")
-    spec = ScoringSpec.from_data(profile=snap.profile, template=snap.template, stage=snap.stage)
-    if spec.stage_pass_threshold is None and all(d.pass_threshold is None for d in spec.dimensions):
-        spec = dataclasses.replace(spec, stage_pass_threshold=DEFAULT_BAR_PERCENT)
-    return spec
+    return ScoringSpec.from_data(profile=snap.profile, template=snap.template, stage=snap.stage)
 
 
 def output_flags(session: InterviewSession) -> OutputFlags:
