@@ -6,7 +6,7 @@ import re
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from viva.kit.schemas import (
     Clearable,
@@ -153,7 +153,15 @@ def _rubric_into_fields(data: Any) -> Any:
     return data
 
 
+def _dimensions_or_rubric(schema: dict[str, Any]) -> None:
+    """The document says what the server takes: `evaluationDimensions` or the vendor's `rubric`."""
+    schema["required"] = [name for name in schema.get("required", []) if name != "evaluationDimensions"]
+    schema["anyOf"] = [{"required": ["evaluationDimensions"]}, {"required": ["rubric"]}]
+
+
 class AgentProfileCreate(StrictModel):
+    model_config = ConfigDict(json_schema_extra=_dimensions_or_rubric)
+
     name: Name
     persona: Text4000
     useCase: UseCase
