@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 Label = Literal[
     "answer",
@@ -29,18 +29,7 @@ Label = Literal[
     "instruction_to_interviewer",
     "empty",
 ]
-LABELS: tuple[Label, ...] = (
-    "answer",
-    "clarify_or_repeat",
-    "question_to_interviewer",
-    "dont_know",
-    "skip",
-    "done",
-    "off_topic",
-    "wrong_language",
-    "instruction_to_interviewer",
-    "empty",
-)
+LABELS: tuple[Label, ...] = get_args(Label)
 ABOUT_CHARS = 160
 SHORT_WORDS = 12  # "I don't know", "skip", "I'm done" and the like are short; longer turns are answers
 REQUEST_WORDS = 25  # a request to repeat or a question to the interviewer is at most this long
