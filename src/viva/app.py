@@ -37,6 +37,7 @@ from viva.interview.room import router as room_router
 from viva.interview.runner import Interviewer, interviewer_model
 from viva.jobs.context import JobContext
 from viva.jobs.worker import Worker
+from viva.kit.asgi import replay_body
 from viva.kit.net import guarded_client
 from viva.kit.secretbox import SecretBox, load_or_create_key
 from viva.kit.storage_factory import store_from_settings
@@ -99,17 +100,7 @@ class BodyLimit:
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
-        body = b"".join(chunks)
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replay_body(b"".join(chunks), receive), send)
 
     @staticmethod
     async def _reject(scope: Scope, receive: Receive, send: Send, limit: int) -> None:

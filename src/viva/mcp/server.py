@@ -25,13 +25,14 @@ from mcp_types import jsonrpc_message_adapter
 from pydantic import TypeAdapter, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from viva import __version__
 from viva.auth import service as auth
 from viva.auth.dependencies import authenticate
 from viva.auth.service import Principal
 from viva.errors import ApiError, Unauthorized, render, validation_error
+from viva.kit.asgi import replay_body
 from viva.kit.http import parse_body
 from viva.mcp.oauth import www_authenticate
 from viva.mcp.tools import BY_NAME, TOOLS, Call, Raw, ToolSpec
@@ -258,18 +259,4 @@ class McpEndpoint:
             if reason is not None:
                 await _invalid_request_response(message, reason)(scope, receive, send)
                 return
-        await self.manager.handle_request(scope, _replay(body, receive), send)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """The request's body again, for the SDK: this endpoint has read it already."""
-    sent = False
-
-    async def replayed() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replayed
+        await self.manager.handle_request(scope, replay_body(body, receive), send)
